@@ -1,0 +1,82 @@
+// Profile: one customer as the engine knows them.
+//
+// A profile is owned by exactly one engine shard at a time and is only touched from that shard's
+// thread. Computed attributes are maintained by ApplyEvent() as events arrive; `history` keeps the
+// events that some condition in the config may ask about (see HistoryPolicy), oldest first.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "core/local_time.h"
+#include "core/time.h"
+#include "core/value.h"
+#include "model/event.h"
+
+namespace waymark {
+
+struct HistoryEntry {
+  Time time;
+  std::string name;  // track event name, or "identify"/"page"/... for other types
+  Value properties;
+};
+
+// Which events a profile must remember, derived from the config: a name is retained when a
+// condition counts it, for the longest window any condition uses (unbounded when a condition asks
+// "since entry" or has no window). `max_entries` bounds memory per profile.
+struct HistoryPolicy {
+  struct Rule {
+    std::string name;
+    Duration horizon;  // Duration::max() for unbounded
+  };
+  std::vector<Rule> rules;
+  size_t max_entries = 1000;
+
+  const Rule* Find(std::string_view name) const {
+    for (const Rule& r : rules)
+      if (r.name == name) return &r;
+    return nullptr;
+  }
+};
+
+// What counts as a purchase for the revenue attributes.
+struct PurchaseSpec {
+  std::string event = "Order Completed";
+  std::vector<std::string> revenue_properties = {"revenue", "total", "price"};
+};
+
+struct Profile {
+  std::string key;      // routing and storage key: user id when known, else the anonymous id
+  std::string user_id;  // empty while anonymous
+  std::vector<std::string> anonymous_ids;
+  Value traits = Value::EmptyObject();
+  const TimeZone* tz = nullptr;  // from trait `timezone` or context.timezone; null = default
+
+  // Computed attributes.
+  Time first_seen = kTimeMax;
+  Time last_seen = kTimeMin;
+  uint64_t event_count = 0;
+  uint64_t order_count = 0;
+  double revenue = 0;
+  Time last_order_at = kTimeMin;  // kTimeMin = never
+
+  std::deque<HistoryEntry> history;
+
+  // Folds one event into traits, identity, time zone, counters and history. Returns true when
+  // traits changed (identify / context.traits).
+  bool ApplyEvent(const Event& e, const HistoryPolicy& history_policy, const PurchaseSpec& purchase);
+
+  // Drops history entries older than their rule's horizon as of `now`.
+  void PruneHistory(Time now, const HistoryPolicy& history_policy);
+
+  // Absorbs `other` (an anonymous profile being merged into this one): this profile's traits win,
+  // counters add up, histories interleave by time, anonymous ids are united.
+  void MergeFrom(Profile&& other, const HistoryPolicy& history_policy);
+
+  // The history name an event is filed under.
+  static std::string_view HistoryName(const Event& e);
+};
+
+}  // namespace waymark
