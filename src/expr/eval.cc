@@ -387,4 +387,39 @@ std::string OperandText(const Operand& op) {
 
 std::string Expr::EvalText(const EvalContext& ctx) const { return OperandText(Eval(ctx)); }
 
+std::string Expr::Explain(const EvalContext& ctx) const {
+  Evaluator ev(*this, ctx);
+  std::string out;
+  std::vector<std::string> seen;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
+    std::string label;
+    if (n.op == Op::kPath) {
+      label = n.root == Root::kEvent ? "event" : n.root == Root::kTrigger ? "trigger" : "profile";
+      static constexpr std::string_view kFieldNames[] = {
+          "", "name", "type", "userId", "anonymousId", "messageId", "timestamp", "traits",
+          "id", "timezone", "first_seen", "last_seen", "event_count", "order_count", "revenue",
+          "last_order_at"};
+      if (n.field != Field::kPath) {
+        label += ".";
+        label += kFieldNames[static_cast<int>(n.field)];
+      }
+      for (uint32_t p = 0; p < n.num_parts; ++p) label += "." + strings_[n.first_part + p];
+    } else if (n.op == Op::kCount || n.op == Op::kDid || n.op == Op::kLast) {
+      label = std::string(n.op == Op::kCount ? "count" : n.op == Op::kDid ? "did" : "last") +
+              "(\"" + strings_[n.str] + "\")";
+    } else {
+      continue;
+    }
+    if (std::find(seen.begin(), seen.end(), label) != seen.end()) continue;
+    seen.push_back(label);
+    Operand v = ev.Eval(int(i), nullptr);
+    if (!out.empty()) out += ", ";
+    out += label + " = " + (v.type == Type::kNull ? std::string("(missing)")
+                            : v.type == Type::kString ? "\"" + std::string(v.s) + "\""
+                                                      : OperandText(v));
+  }
+  return out;
+}
+
 }  // namespace waymark::expr

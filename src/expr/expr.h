@@ -128,6 +128,12 @@ class Expr {
   // True when the expression reads `now` or a windowed history function (needs re-evaluation
   // as time passes).
   bool time_dependent() const { return time_dependent_; }
+  // True when the expression reads profile traits or computed attributes / segment membership.
+  bool reads_profile() const { return reads_profile_; }
+  bool reads_segments() const { return reads_segments_; }
+
+  // The values the expression looked at, for traces: "event.price = 35.79, profile.tier = (missing)".
+  std::string Explain(const EvalContext& ctx) const;
 
  private:
   friend class Parser;
@@ -139,6 +145,8 @@ class Expr {
   std::vector<std::string> strings_;
   std::vector<HistoryPolicy::Rule> history_needs_;
   bool time_dependent_ = false;
+  bool reads_profile_ = false;
+  bool reads_segments_ = false;
 };
 
 // Renders an operand as text (used in traces and for journey keys).

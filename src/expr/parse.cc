@@ -561,6 +561,7 @@ class Parser {
       n.root = Root::kTrigger;
     } else {
       n.root = Root::kProfile;
+      out_->reads_profile_ = true;
     }
     std::vector<std::string> parts;
     while (Peek().kind == Tok::kDot) {
@@ -652,6 +653,7 @@ class Parser {
         }
       }
       if (index < 0) return FailNode(s.offset, "unknown segment '" + s.str + "'");
+      out_->reads_segments_ = true;
       Node n;
       n.op = Op::kInSegment;
       n.type = Type::kBool;

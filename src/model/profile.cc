@@ -26,8 +26,20 @@ double RevenueOf(const Event& e, const PurchaseSpec& purchase) {
 
 }  // namespace
 
+bool Profile::SetTrait(std::string_view name, const Value& value) {
+  const Value* old = traits.Find(name);
+  if (old != nullptr && *old == value) return false;
+  traits.Set(name, value);
+  if (name == "timezone" && value.is_string()) {
+    if (const TimeZone* zone = FindTimeZone(value.as_string())) tz = zone;
+  }
+  return true;
+}
+
+bool Profile::UnsetTrait(std::string_view name) { return traits.Erase(name); }
+
 bool Profile::ApplyEvent(const Event& e, const HistoryPolicy& history_policy,
-                         const PurchaseSpec& purchase) {
+                         const PurchaseSpec& purchase, std::vector<std::string>* changed_traits) {
   if (!e.user_id.empty() && user_id.empty()) user_id = e.user_id;
   AddAnonymousId(&anonymous_ids, e.anonymous_id);
   if (e.type == EventType::kAlias) AddAnonymousId(&anonymous_ids, e.previous_id);
@@ -39,6 +51,7 @@ bool Profile::ApplyEvent(const Event& e, const HistoryPolicy& history_policy,
       if (old == nullptr || !(*old == m.second)) {
         traits.Set(m.first, m.second);
         traits_changed = true;
+        if (changed_traits != nullptr) changed_traits->push_back(m.first);
       }
     }
   }
@@ -65,7 +78,9 @@ bool Profile::ApplyEvent(const Event& e, const HistoryPolicy& history_policy,
     auto pos = std::upper_bound(history.begin(), history.end(), e.timestamp,
                                 [](Time t, const HistoryEntry& h) { return t < h.time; });
     history.insert(pos, std::move(entry));
-    while (history.size() > history_policy.max_entries) history.pop_front();
+    if (history.size() > history_policy.max_entries) {
+      history.erase(history.begin(), history.end() - history_policy.max_entries);
+    }
   }
   return traits_changed;
 }
@@ -96,13 +111,16 @@ void Profile::MergeFrom(Profile&& other, const HistoryPolicy& history_policy) {
   revenue += other.revenue;
   last_order_at = std::max(last_order_at, other.last_order_at);
 
-  std::deque<HistoryEntry> merged;
+  std::vector<HistoryEntry> merged;
+  merged.reserve(history.size() + other.history.size());
   std::merge(std::make_move_iterator(history.begin()), std::make_move_iterator(history.end()),
              std::make_move_iterator(other.history.begin()),
              std::make_move_iterator(other.history.end()), std::back_inserter(merged),
              [](const HistoryEntry& a, const HistoryEntry& b) { return a.time < b.time; });
   history = std::move(merged);
-  while (history.size() > history_policy.max_entries) history.pop_front();
+  if (history.size() > history_policy.max_entries) {
+    history.erase(history.begin(), history.end() - history_policy.max_entries);
+  }
 }
 
 }  // namespace waymark

@@ -6,7 +6,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <vector>
 #include <string>
 #include <vector>
 
@@ -62,11 +62,16 @@ struct Profile {
   double revenue = 0;
   Time last_order_at = kTimeMin;  // kTimeMin = never
 
-  std::deque<HistoryEntry> history;
+  std::vector<HistoryEntry> history;  // time-ordered; a vector: most profiles keep none
 
   // Folds one event into traits, identity, time zone, counters and history. Returns true when
-  // traits changed (identify / context.traits).
-  bool ApplyEvent(const Event& e, const HistoryPolicy& history_policy, const PurchaseSpec& purchase);
+  // traits changed (identify / context.traits); their names are appended to `changed_traits`.
+  bool ApplyEvent(const Event& e, const HistoryPolicy& history_policy, const PurchaseSpec& purchase,
+                  std::vector<std::string>* changed_traits = nullptr);
+
+  // Sets or removes one trait; returns whether the value changed.
+  bool SetTrait(std::string_view name, const Value& value);
+  bool UnsetTrait(std::string_view name);
 
   // Drops history entries older than their rule's horizon as of `now`.
   void PruneHistory(Time now, const HistoryPolicy& history_policy);

@@ -1,0 +1,242 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+
+#include "core/hash.h"
+
+namespace waymark {
+
+// Hands an extracted profile from the shard that owned it to the shard that absorbs it.
+struct Engine::MergeSlot {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool ready = false;
+  std::unique_ptr<ProfileState> state;
+
+  void Put(std::unique_ptr<ProfileState> s) {
+    std::lock_guard<std::mutex> lock(mu);
+    state = std::move(s);
+    ready = true;
+    cv.notify_all();
+  }
+  std::unique_ptr<ProfileState> Take() {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return ready; });
+    return std::move(state);
+  }
+};
+
+namespace {
+
+struct Command {
+  enum class Kind : uint8_t { kEvent, kExtract, kFinish };
+  Kind kind = Kind::kEvent;
+  Event event;      // kEvent; for kExtract only the timestamp is used
+  std::string key;  // profile key (kEvent: target; kExtract: the profile to hand over)
+  std::shared_ptr<void> merge;  // Engine::MergeSlot
+  Time until{};     // kFinish
+};
+
+// A bounded queue of command batches between the router and one shard thread. The lock is taken
+// once per batch, not per event.
+class BatchQueue {
+ public:
+  explicit BatchQueue(size_t capacity) : capacity_(capacity) {}
+
+  void Push(std::vector<Command> batch) {
+    std::unique_lock<std::mutex> lock(mu_);
+    not_full_.wait(lock, [&] { return queue_.size() < capacity_; });
+    queue_.push_back(std::move(batch));
+    not_empty_.notify_one();
+  }
+
+  std::vector<Command> Pop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    not_empty_.wait(lock, [&] { return !queue_.empty(); });
+    std::vector<Command> batch = std::move(queue_.front());
+    queue_.pop_front();
+    not_full_.notify_one();
+    return batch;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable not_empty_, not_full_;
+  std::deque<std::vector<Command>> queue_;
+  size_t capacity_;
+};
+
+}  // namespace
+
+struct Engine::Worker {
+  Worker(std::shared_ptr<const Config> config, const ShardOptions& options)
+      : shard(std::move(config), options), queue(64) {}
+
+  void Loop() {
+    while (true) {
+      std::vector<Command> batch = queue.Pop();
+      for (Command& cmd : batch) {
+        switch (cmd.kind) {
+          case Command::Kind::kEvent: {
+            std::unique_ptr<ProfileState> absorbed;
+            if (cmd.merge) absorbed = static_cast<MergeSlot*>(cmd.merge.get())->Take();
+            shard.HandleEvent(cmd.event, cmd.key, std::move(absorbed));
+            break;
+          }
+          case Command::Kind::kExtract:
+            shard.AdvanceTo(cmd.event.timestamp);
+            static_cast<MergeSlot*>(cmd.merge.get())->Put(shard.Extract(cmd.key));
+            break;
+          case Command::Kind::kFinish:
+            shard.Finish(cmd.until);
+            return;
+        }
+      }
+    }
+  }
+
+  Shard shard;
+  BatchQueue queue;
+  std::vector<Command> pending;
+  std::thread thread;
+};
+
+Engine::Engine(std::shared_ptr<const Config> config, EngineOptions options)
+    : config_(std::move(config)), options_(std::move(options)) {
+  options_.shards = std::max(1, options_.shards);
+  ShardOptions so;
+  so.assume_reachable = options_.assume_reachable;
+  so.trace = options_.trace.ids.empty() ? nullptr : &options_.trace;
+  for (int i = 0; i < options_.shards; ++i) {
+    workers_.push_back(std::make_unique<Worker>(config_, so));
+    workers_.back()->pending.reserve(options_.batch_size);
+  }
+  for (auto& w : workers_) {
+    Worker* raw = w.get();
+    w->thread = std::thread([raw] { raw->Loop(); });
+  }
+}
+
+Engine::~Engine() {
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) {
+      Command stop;
+      stop.kind = Command::Kind::kFinish;
+      stop.until = kTimeMin;
+      w->pending.push_back(std::move(stop));
+      w->queue.Push(std::move(w->pending));
+      w->thread.join();
+    }
+  }
+}
+
+size_t Engine::ShardOf(const std::string& key) const {
+  return Hash64(key, 0x7a11) % workers_.size();
+}
+
+void Engine::Flush(size_t shard) {
+  Worker& w = *workers_[shard];
+  if (w.pending.empty()) return;
+  w.queue.Push(std::move(w.pending));
+  w.pending = std::vector<Command>();
+  w.pending.reserve(options_.batch_size);
+}
+
+bool Engine::Submit(Event&& e) {
+  if (!e.message_id.empty() && !seen_message_ids_.insert(Hash64(e.message_id)).second) {
+    ++duplicates_;
+    return false;
+  }
+  e.seq = next_seq_++;
+
+  auto canonical = [&](const std::string& id) -> std::string {
+    auto it = aliases_.find(absl::string_view(id.data(), id.size()));
+    return it == aliases_.end() ? id : it->second;
+  };
+
+  if (e.user_id.empty()) {
+    std::string key = canonical(e.anonymous_id);
+    if (key == e.anonymous_id) anonymous_profiles_.insert(key);
+    Route(std::move(e), key, nullptr);
+    return true;
+  }
+
+  std::string key = canonical(e.user_id);
+  std::shared_ptr<MergeSlot> merge;
+  for (const std::string* anon : {&e.anonymous_id, &e.previous_id}) {
+    if (anon->empty() || *anon == key) continue;
+    auto it = anonymous_profiles_.find(absl::string_view(anon->data(), anon->size()));
+    if (it != anonymous_profiles_.end() && merge == nullptr) {
+      // The anonymous profile moves to the known profile's shard and is merged there.
+      anonymous_profiles_.erase(it);
+      merge = std::make_shared<MergeSlot>();
+      size_t from = ShardOf(*anon);
+      Command extract;
+      extract.kind = Command::Kind::kExtract;
+      extract.event.timestamp = e.timestamp;
+      extract.key = *anon;
+      extract.merge = merge;
+      workers_[from]->pending.push_back(std::move(extract));
+      Flush(from);  // the absorbing shard will wait for this, so it must not sit in a batch
+      aliases_[*anon] = key;
+    } else if (aliases_.find(absl::string_view(anon->data(), anon->size())) == aliases_.end()) {
+      aliases_[*anon] = key;
+    }
+    // TODO(identity): an anonymous id already linked to another user id stays with the first;
+    // known profiles are never merged with each other (alias of two user ids).
+  }
+  Route(std::move(e), key, std::move(merge));
+  return true;
+}
+
+void Engine::Route(Event&& e, const std::string& key, std::shared_ptr<MergeSlot> merge) {
+  size_t shard = ShardOf(key);
+  Command cmd;
+  cmd.kind = Command::Kind::kEvent;
+  cmd.event = std::move(e);
+  cmd.key = key;
+  cmd.merge = std::move(merge);
+  Worker& w = *workers_[shard];
+  w.pending.push_back(std::move(cmd));
+  if (w.pending.size() >= options_.batch_size) Flush(shard);
+}
+
+EngineResults Engine::Finish(Time until) {
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    Command fin;
+    fin.kind = Command::Kind::kFinish;
+    fin.until = until;
+    workers_[i]->pending.push_back(std::move(fin));
+    Flush(i);
+  }
+  for (auto& w : workers_) w->thread.join();
+
+  EngineResults out;
+  out.journeys.resize(config_->journeys.size());
+  for (auto& w : workers_) {
+    ShardResults& r = w->shard.results();
+    std::move(r.outbox.begin(), r.outbox.end(), std::back_inserter(out.outbox));
+    std::move(r.suppressions.begin(), r.suppressions.end(), std::back_inserter(out.suppressions));
+    for (size_t j = 0; j < r.journeys.size(); ++j) out.journeys[j].Add(r.journeys[j]);
+    for (const auto& [k, v] : r.suppressed) out.suppressed[k] += v;
+    out.counters.Add(r.counters);
+    std::move(r.traces.begin(), r.traces.end(), std::back_inserter(out.traces));
+  }
+  out.counters.duplicates = duplicates_;
+  // Profiles created then merged away are counted once.
+  out.counters.profiles -= std::min(out.counters.profiles, out.counters.merges);
+  auto by_time_id = [](const OutboxRecord& a, const OutboxRecord& b) {
+    return a.time != b.time ? a.time < b.time : a.id < b.id;
+  };
+  std::sort(out.outbox.begin(), out.outbox.end(), by_time_id);
+  std::stable_sort(out.suppressions.begin(), out.suppressions.end(), by_time_id);
+  std::sort(out.traces.begin(), out.traces.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
+}  // namespace waymark

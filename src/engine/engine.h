@@ -1,0 +1,73 @@
+// Engine: routes events to N shards, each on its own thread, and gathers their results.
+//
+// The caller (one thread) submits events in non-decreasing timestamp order. The router drops
+// duplicates by messageId, resolves identity (anonymous id -> user id) and sends each event to the
+// shard that owns its profile key. When an event links an anonymous profile to a user id, the
+// router moves the anonymous profile to the user's shard, where it is merged before the event.
+//
+// Output does not depend on the number of shards: every decision depends only on one profile's
+// own history, message ids are derived from (journey, version, profile, key, entry, step, visit),
+// and results are sorted by (time, id).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "engine/shard.h"
+
+namespace waymark {
+
+struct EngineOptions {
+  int shards = 1;
+  bool assume_reachable = true;
+  TraceFilter trace;       // empty: no tracing
+  size_t batch_size = 512;  // events handed to a shard thread at once
+};
+
+struct EngineResults {
+  std::vector<OutboxRecord> outbox;        // sorted by (time, id)
+  std::vector<OutboxRecord> suppressions;  // sorted by (time, id)
+  std::vector<JourneyStats> journeys;      // by Config::journeys index
+  std::map<std::string, uint64_t> suppressed;
+  EngineCounters counters;
+  std::vector<std::pair<std::string, std::vector<TraceEntry>>> traces;  // sorted by profile key
+};
+
+class Engine {
+ public:
+  Engine(std::shared_ptr<const Config> config, EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Routes one event. Returns false (and drops it) when its messageId was seen before.
+  bool Submit(Event&& e);
+
+  // Lets timers run up to `until`, stops the shard threads and returns the merged results.
+  // Call once; Submit must not be called afterwards.
+  EngineResults Finish(Time until);
+
+ private:
+  struct Worker;
+  struct MergeSlot;
+
+  void Route(Event&& e, const std::string& key, std::shared_ptr<MergeSlot> merge);
+  void Flush(size_t shard);
+  size_t ShardOf(const std::string& key) const;
+
+  std::shared_ptr<const Config> config_;
+  EngineOptions options_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+
+  absl::flat_hash_set<uint64_t> seen_message_ids_;
+  absl::flat_hash_map<std::string, std::string> aliases_;  // id -> canonical profile key
+  absl::flat_hash_set<std::string> anonymous_profiles_;    // anonymous keys with a profile
+  uint64_t duplicates_ = 0;
+  uint64_t next_seq_ = 0;
+};
+
+}  // namespace waymark

@@ -1,0 +1,78 @@
+// Per-profile engine state: the profile, its journey instances, send log and segment membership.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dispatch/policy.h"
+#include "model/config.h"
+#include "model/event.h"
+#include "model/profile.h"
+
+namespace waymark {
+
+// One profile's walk through one journey version.
+struct Instance {
+  enum class State : uint8_t {
+    kRunning,       // executing steps right now
+    kWaiting,       // wait / wait_until: timer pending
+    kWaitingEvent,  // wait_for: an event or the timeout timer
+    kDeferredSend,  // send held by quiet hours: timer pending
+    kAwaitingGoal,  // steps finished; still watching for the goal until its window closes
+    kEnded,         // to be removed
+  };
+
+  uint64_t id = 0;  // deterministic: journey, version, profile, key and entry ordinal
+  std::shared_ptr<const JourneyDef> journey;
+  uint32_t journey_index = 0;  // position in Config::journeys, for counters
+  std::string key;             // entry key value ("" when the journey is not keyed)
+  std::shared_ptr<const Event> trigger;  // the event that started it (null for timer entries)
+  Time entered_at{};
+  int step = 0;
+  State state = State::kRunning;
+  bool control = false;  // in a holdout's control group: followed, never messaged
+  bool converted = false;
+  uint32_t visits = 0;   // steps executed, part of message ids
+  uint64_t timer_token = 0;
+  Time timer_due{};
+
+  bool active() const { return state != State::kAwaitingGoal && state != State::kEnded; }
+};
+
+// What a profile remembers about a journey for re-entry rules.
+struct JourneyMemory {
+  std::string journey_id;
+  uint32_t entries = 0;
+  Time last_entered = kTimeMin;
+};
+
+struct TraceEntry {
+  Time time;
+  std::string text;
+};
+
+struct ProfileState {
+  Profile profile;
+  std::vector<Instance> instances;
+  std::vector<JourneyMemory> journeys;
+  SendLog sends;
+  std::vector<uint8_t> segments;  // membership by segment index
+  uint64_t segment_token = 0;     // live segment re-check timer
+  Time segment_due = kTimeMax;
+  bool traced = false;
+  std::vector<TraceEntry> trace;  // only for traced profiles
+
+  uint32_t slot = 0;
+  uint32_t generation = 0;
+
+  JourneyMemory* Memory(std::string_view journey_id) {
+    for (JourneyMemory& m : journeys)
+      if (m.journey_id == journey_id) return &m;
+    journeys.push_back(JourneyMemory{std::string(journey_id)});
+    return &journeys.back();
+  }
+};
+
+}  // namespace waymark

@@ -1,0 +1,844 @@
+#include "engine/shard.h"
+
+#include <algorithm>
+
+#include "core/hash.h"
+#include "core/local_time.h"
+
+#include <date/tz.h>
+
+namespace waymark {
+
+namespace {
+
+// Deterministic 0..n-1 bucket for a profile at a step (splits and holdouts).
+uint64_t Bucket(std::string_view profile_key, const JourneyDef& j, const StepDef& s,
+                uint64_t n) {
+  uint64_t h = Hash64(profile_key, 0x5eed);
+  h = HashCombine(h, Hash64(j.id));
+  h = HashCombine(h, Hash64(s.id));
+  return n == 0 ? 0 : h % n;
+}
+
+std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+}  // namespace
+
+bool TraceFilter::Matches(const Profile& p) const {
+  for (const std::string& id : ids) {
+    if (id == p.key || id == p.user_id) return true;
+    for (const std::string& anon : p.anonymous_ids)
+      if (id == anon) return true;
+  }
+  return false;
+}
+
+Shard::Shard(std::shared_ptr<const Config> config, const ShardOptions& options)
+    : config_(std::move(config)),
+      cfg_(*config_),
+      options_(options),
+      policy_(cfg_, options.assume_reachable) {
+  results_.journeys.resize(cfg_.journeys.size());
+  by_segment_enter_.resize(cfg_.segments.size());
+  by_segment_exit_.resize(cfg_.segments.size());
+  for (uint32_t i = 0; i < cfg_.journeys.size(); ++i) {
+    const JourneyDef& j = *cfg_.journeys[i];
+    results_.journeys[i].steps.resize(j.steps.size());
+    switch (j.trigger_kind) {
+      case TriggerKind::kEvent: by_event_[j.trigger_event].push_back(i); break;
+      case TriggerKind::kSegmentEnter: by_segment_enter_[j.trigger_segment].push_back(i); break;
+      case TriggerKind::kSegmentExit: by_segment_exit_[j.trigger_segment].push_back(i); break;
+      case TriggerKind::kTraitChange: by_trait_.emplace_back(j.trigger_trait, i); break;
+    }
+  }
+  segment_always_.resize(cfg_.segments.size());
+  for (uint32_t i = 0; i < cfg_.segments.size(); ++i) {
+    const expr::Expr& c = cfg_.segments[i].condition;
+    segment_always_[i] = c.reads_profile() || c.reads_segments();
+    for (const HistoryPolicy::Rule& r : c.history_needs()) segments_by_event_[r.name].push_back(i);
+  }
+}
+
+Shard::~Shard() = default;
+
+// ---- profiles ----
+
+ProfileState* Shard::Lookup(const std::string& key) {
+  auto it = index_.find(absl::string_view(key.data(), key.size()));
+  return it == index_.end() ? nullptr : slots_[it->second].get();
+}
+
+ProfileState* Shard::Create(const std::string& key) {
+  auto ps = std::make_unique<ProfileState>();
+  ps->profile.key = key;
+  ps->segments.assign(cfg_.segments.size(), 0);
+  ++results_.counters.profiles;
+  ProfileState* raw = ps.get();
+  Adopt(key, std::move(ps));
+  return raw;
+}
+
+void Shard::Adopt(const std::string& key, std::unique_ptr<ProfileState> state) {
+  uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = uint32_t(slots_.size());
+    slots_.emplace_back();
+  }
+  uint32_t generation = next_generation_++;
+  state->slot = slot;
+  state->generation = generation;
+  ProfileState* ps = state.get();
+  slots_[slot] = std::move(state);
+  index_[key] = slot;
+  // Timers belong to the shard: re-arm the ones this state was waiting on.
+  for (Instance& inst : ps->instances) {
+    if (inst.state == Instance::State::kWaiting || inst.state == Instance::State::kWaitingEvent ||
+        inst.state == Instance::State::kDeferredSend ||
+        inst.state == Instance::State::kAwaitingGoal) {
+      Schedule(ps, &inst, inst.timer_due);
+    }
+  }
+  if (ps->segment_due != kTimeMax) ScheduleSegments(ps, ps->segment_due);
+}
+
+std::unique_ptr<ProfileState> Shard::Extract(const std::string& key) {
+  auto it = index_.find(absl::string_view(key.data(), key.size()));
+  if (it == index_.end()) return nullptr;
+  uint32_t slot = it->second;
+  index_.erase(it);
+  std::unique_ptr<ProfileState> ps = std::move(slots_[slot]);
+  free_slots_.push_back(slot);
+  return ps;
+}
+
+void Shard::Absorb(ProfileState* ps, std::unique_ptr<ProfileState> other) {
+  ++results_.counters.merges;
+  Trace(ps, "merge: profile " + Quote(other->profile.key) + " merged into " +
+                Quote(ps->profile.key));
+  ps->profile.MergeFrom(std::move(other->profile), cfg_.history);
+  ps->sends.MergeFrom(other->sends);
+  for (const JourneyMemory& m : other->journeys) {
+    JourneyMemory* mine = ps->Memory(m.journey_id);
+    mine->entries += m.entries;
+    mine->last_entered = std::max(mine->last_entered, m.last_entered);
+  }
+  for (Instance& inst : other->instances) {
+    bool duplicate = false;
+    for (const Instance& mine : ps->instances) {
+      duplicate |= mine.active() && inst.active() && mine.journey->id == inst.journey->id &&
+                   mine.key == inst.key;
+    }
+    if (duplicate) {
+      // Both identities were already in this journey: keep the known profile's instance only.
+      StatsOf(inst).exits["merged"]++;
+      Trace(ps, "journey " + inst.journey->id + ": instance " + HexId(inst.id) +
+                    " from the merged profile ends (already in this journey)");
+      continue;
+    }
+    ps->instances.push_back(std::move(inst));
+    Instance& moved = ps->instances.back();
+    if (moved.state != Instance::State::kEnded && moved.state != Instance::State::kRunning) {
+      Schedule(ps, &moved, moved.timer_due);
+    }
+  }
+  if (ps->traced || other->traced || (options_.trace && options_.trace->Matches(ps->profile))) {
+    std::vector<TraceEntry> merged;
+    std::merge(other->trace.begin(), other->trace.end(), ps->trace.begin(), ps->trace.end(),
+               std::back_inserter(merged),
+               [](const TraceEntry& a, const TraceEntry& b) { return a.time < b.time; });
+    ps->trace = std::move(merged);
+    ps->traced = true;
+  }
+}
+
+// ---- timers ----
+
+void Shard::Schedule(ProfileState* ps, Instance* inst, Time due) {
+  inst->timer_token = next_token_++;
+  inst->timer_due = due;
+  timers_.Push(due, ps->slot, ps->generation, inst->timer_token, Timer::Kind::kInstance);
+}
+
+void Shard::ScheduleSegments(ProfileState* ps, Time due) {
+  ps->segment_token = next_token_++;
+  ps->segment_due = due;
+  timers_.Push(due, ps->slot, ps->generation, ps->segment_token, Timer::Kind::kSegments);
+}
+
+void Shard::AdvanceTo(Time t) {
+  while (!timers_.empty() && timers_.top().due <= t) {
+    Timer timer = timers_.Pop();
+    now_ = std::max(now_, timer.due);
+    FireTimer(timer);
+  }
+  now_ = std::max(now_, t);
+}
+
+void Shard::FireTimer(const Timer& timer) {
+  if (timer.slot >= slots_.size()) return;
+  ProfileState* ps = slots_[timer.slot].get();
+  if (ps == nullptr || ps->generation != timer.generation) return;  // moved or gone
+  if (timer.kind == Timer::Kind::kSegments) {
+    if (ps->segment_token != timer.token) return;
+    ps->segment_due = kTimeMax;
+    ++results_.counters.timers_fired;
+    EvaluateSegments(ps, nullptr, /*all=*/true);
+    RemoveEnded(ps);
+    return;
+  }
+  for (size_t i = 0; i < ps->instances.size(); ++i) {
+    Instance& inst = ps->instances[i];
+    if (inst.timer_token != timer.token) continue;
+    ++results_.counters.timers_fired;
+    inst.timer_token = 0;
+    const StepDef* step = inst.step >= 0 ? &inst.journey->steps[inst.step] : nullptr;
+    switch (inst.state) {
+      case Instance::State::kWaiting:
+        Trace(ps, "journey " + inst.journey->id + ": wait at " + Quote(step->id) + " is over");
+        inst.step = step->next;
+        break;
+      case Instance::State::kWaitingEvent:
+        Trace(ps, "journey " + inst.journey->id + ": no " + Quote(step->wait_event) +
+                      " within " + FormatDuration(step->wait) + " at " + Quote(step->id) +
+                      ", timed out");
+        inst.step = step->on_timeout;
+        break;
+      case Instance::State::kDeferredSend:
+        break;  // re-run the same send step
+      case Instance::State::kAwaitingGoal:
+        inst.state = Instance::State::kEnded;
+        RemoveEnded(ps);
+        return;
+      default:
+        return;
+    }
+    Instance::State prior = inst.state;
+    inst.state = Instance::State::kRunning;
+    if (prior == Instance::State::kDeferredSend) {
+      // Resume the deferred send without counting a second visit of the step.
+      if (!ExecuteSend(ps, &inst, *step, timer.due)) {
+        RemoveEnded(ps);
+        return;
+      }
+      inst.step = step->next;
+    }
+    Run(ps, i, timer.due);
+    RemoveEnded(ps);
+    return;
+  }
+}
+
+// ---- events ----
+
+void Shard::HandleEvent(const Event& e, const std::string& key,
+                        std::unique_ptr<ProfileState> absorbed) {
+  AdvanceTo(e.timestamp);
+  ++results_.counters.events;
+  ProfileState* ps = Lookup(key);
+  if (absorbed != nullptr) {
+    if (ps == nullptr) {
+      Profile& p = absorbed->profile;
+      if (std::find(p.anonymous_ids.begin(), p.anonymous_ids.end(), p.key) ==
+          p.anonymous_ids.end()) {
+        p.anonymous_ids.push_back(p.key);
+      }
+      p.key = key;
+      ++results_.counters.merges;
+      Adopt(key, std::move(absorbed));
+      ps = Lookup(key);
+    } else {
+      Absorb(ps, std::move(absorbed));
+    }
+  }
+  if (ps == nullptr) ps = Create(key);
+
+  std::vector<std::string> changed;
+  ps->profile.ApplyEvent(e, cfg_.history, cfg_.settings.purchase, &changed);
+  if (!ps->traced && options_.trace != nullptr) ps->traced = options_.trace->Matches(ps->profile);
+  if (ps->traced) {
+    std::string props = e.type == EventType::kIdentify ? e.traits.ToJson()
+                                                        : e.properties.ToJson();
+    Trace(ps, "event " + std::string(EventTypeName(e.type)) +
+                  (e.name.empty() ? "" : " " + Quote(e.name)) + " " + props +
+                  (e.source.empty() ? "" : " (" + e.source + ")"));
+  }
+
+  CheckInstances(ps, e);
+  EvaluateSegments(ps, &e, /*all=*/!changed.empty());
+  EnterOnEvent(ps, e, changed);
+  RemoveEnded(ps);
+}
+
+void Shard::CheckInstances(ProfileState* ps, const Event& e) {
+  std::string_view name = Profile::HistoryName(e);
+  for (size_t i = 0; i < ps->instances.size(); ++i) {
+    Instance* inst = &ps->instances[i];
+    if (inst->state == Instance::State::kEnded) continue;
+    const JourneyDef& j = *inst->journey;
+    expr::EvalContext ctx = Context(*ps, &e, inst);
+
+    if (j.has_goal && !inst->converted && name == j.goal_event &&
+        e.timestamp <= inst->entered_at + j.goal_window) {
+      bool held = j.goal_filter.Test(ctx);
+      TraceCondition(ps, ("journey " + j.id + ": goal filter").c_str(), j.goal_filter, ctx, held);
+      if (held) {
+        Convert(ps, inst, e);
+        continue;
+      }
+    }
+    if (!inst->active()) continue;
+    bool exited = false;
+    for (const JourneyDef::ExitRule& rule : j.exits) {
+      if (name != rule.event) continue;
+      bool held = rule.filter.Test(ctx);
+      TraceCondition(ps, ("journey " + j.id + ": exit rule " + Quote(rule.reason)).c_str(),
+                     rule.filter, ctx, held);
+      if (held) {
+        End(ps, inst, rule.reason);
+        exited = true;
+        break;
+      }
+    }
+    if (exited) continue;
+    if (inst->state == Instance::State::kWaitingEvent) {
+      const StepDef& step = j.steps[inst->step];
+      if (name != step.wait_event) continue;
+      bool held = step.wait_filter.Test(ctx);
+      TraceCondition(ps, ("journey " + j.id + ": wait_for " + Quote(step.id) + " filter").c_str(),
+                     step.wait_filter, ctx, held);
+      if (!held) continue;
+      inst->timer_token = 0;  // cancels the timeout
+      inst->step = step.on_event;
+      inst->state = Instance::State::kRunning;
+      Trace(ps, "journey " + j.id + ": " + Quote(step.wait_event) + " arrived at " +
+                    Quote(step.id));
+      Run(ps, i, now_);
+    }
+  }
+}
+
+void Shard::EvaluateSegments(ProfileState* ps, const Event* e, bool all) {
+  if (cfg_.segments.empty()) return;
+  std::vector<uint32_t> candidates;
+  if (all || e == nullptr) {
+    for (uint32_t i = 0; i < cfg_.segments.size(); ++i) candidates.push_back(i);
+  } else {
+    for (uint32_t i = 0; i < cfg_.segments.size(); ++i) {
+      if (segment_always_[i]) candidates.push_back(i);
+    }
+    std::string_view name = Profile::HistoryName(*e);
+    auto it = segments_by_event_.find(absl::string_view(name.data(), name.size()));
+    if (it != segments_by_event_.end()) {
+      for (uint32_t i : it->second) {
+        if (!segment_always_[i]) candidates.push_back(i);
+      }
+    }
+    std::sort(candidates.begin(), candidates.end());
+  }
+  if (candidates.empty()) return;
+
+  Time next = kTimeMax;
+  std::shared_ptr<const Event> shared;
+  for (uint32_t i : candidates) {
+    const SegmentDef& seg = cfg_.segments[i];
+    expr::EvalContext ctx = Context(*ps, nullptr, nullptr);
+    ctx.next_change = &next;
+    bool in = seg.condition.Test(ctx);
+    if (in == (ps->segments[i] != 0)) continue;
+    ps->segments[i] = in ? 1 : 0;
+    if (in) {
+      ++results_.counters.segment_entries;
+    } else {
+      ++results_.counters.segment_exits;
+    }
+    if (ps->traced) {
+      Trace(ps, std::string("segment ") + Quote(seg.id) + (in ? " entered" : " left") + " (" +
+                    seg.condition.Explain(ctx) + ")");
+    }
+    for (uint32_t j : in ? by_segment_enter_[i] : by_segment_exit_[i]) {
+      TryEnter(ps, j, e, &shared);
+    }
+  }
+  // Segment results that depend on time are re-checked when they next could change.
+  if (next > now_ && next < ps->segment_due) ScheduleSegments(ps, next);
+}
+
+void Shard::EnterOnEvent(ProfileState* ps, const Event& e,
+                         const std::vector<std::string>& traits) {
+  std::shared_ptr<const Event> shared;
+  std::string_view name = Profile::HistoryName(e);
+  auto it = by_event_.find(absl::string_view(name.data(), name.size()));
+  if (it != by_event_.end()) {
+    for (uint32_t j : it->second) TryEnter(ps, j, &e, &shared);
+  }
+  for (const std::string& t : traits) {
+    for (const auto& [trait, j] : by_trait_) {
+      if (trait == t) TryEnter(ps, j, &e, &shared);
+    }
+  }
+}
+
+void Shard::TryEnter(ProfileState* ps, uint32_t journey_index, const Event* trigger,
+                     std::shared_ptr<const Event>* shared) {
+  const std::shared_ptr<const JourneyDef>& jp = cfg_.journeys[journey_index];
+  const JourneyDef& j = *jp;
+  JourneyStats& stats = results_.journeys[journey_index];
+  expr::EvalContext ctx = Context(*ps, trigger, nullptr);
+  auto skip = [&](const std::string& reason) {
+    stats.skipped[reason]++;
+    Trace(ps, "journey " + j.id + ": not entered, " + reason);
+  };
+
+  if (!j.entry_filter.empty()) {
+    bool held = j.entry_filter.Test(ctx);
+    TraceCondition(ps, ("journey " + j.id + ": entry filter").c_str(), j.entry_filter, ctx, held);
+    if (!held) {
+      stats.skipped["filter"]++;
+      return;
+    }
+  }
+  std::string key;
+  if (!j.key.empty()) {
+    key = j.key.EvalText(ctx);
+    if (key.empty()) return skip("key " + Quote(j.key.text()) + " is missing");
+  }
+  for (const Instance& inst : ps->instances) {
+    if (inst.active() && inst.journey->id == j.id && inst.key == key) {
+      return skip("already active" + (key.empty() ? std::string() : " for key " + Quote(key)));
+    }
+  }
+  JourneyMemory* mem = ps->Memory(j.id);
+  if (j.reentry == JourneyDef::Reentry::kNever && mem->entries > 0) {
+    return skip("re-entry is never and the profile entered before");
+  }
+  if (j.reentry == JourneyDef::Reentry::kCooldown && mem->entries > 0 &&
+      now_ < mem->last_entered + j.cooldown) {
+    return skip("in re-entry cooldown until " + FormatIsoTime(mem->last_entered + j.cooldown));
+  }
+
+  Instance inst;
+  uint64_t id = Hash64(j.id, j.version);
+  id = HashCombine(id, Hash64(ps->profile.key));
+  id = HashCombine(id, Hash64(key));
+  id = HashCombine(id, mem->entries);
+  inst.id = id;
+  inst.journey = jp;
+  inst.journey_index = journey_index;
+  inst.key = key;
+  if (trigger != nullptr) {
+    if (*shared == nullptr) *shared = std::make_shared<const Event>(*trigger);
+    inst.trigger = *shared;
+  }
+  inst.entered_at = now_;
+  mem->entries++;
+  mem->last_entered = now_;
+  stats.entered++;
+  Trace(ps, "journey " + j.id + " v" + std::to_string(j.version) + ": entered" +
+                (key.empty() ? "" : " with key " + Quote(key)) + " (instance " + HexId(id) + ")");
+  ps->instances.push_back(std::move(inst));
+  Run(ps, ps->instances.size() - 1, now_);
+}
+
+// ---- the step machine ----
+
+void Shard::Run(ProfileState* ps, size_t instance_index, Time scheduled) {
+  // Validation rejects cycles without a wait; the bound is a second line of defence.
+  for (int guard = 0; guard < 10'000; ++guard) {
+    Instance* inst = &ps->instances[instance_index];
+    if (inst->state != Instance::State::kRunning) return;
+    if (inst->step == kEnd) {
+      Complete(ps, inst);
+      return;
+    }
+    if (!Step(ps, inst, scheduled)) return;
+    scheduled = now_;
+  }
+  Instance* inst = &ps->instances[instance_index];
+  End(ps, inst, "step limit");
+}
+
+bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
+  const JourneyDef& j = *inst->journey;
+  const StepDef& s = j.steps[inst->step];
+  JourneyStats& stats = StatsOf(*inst);
+  StepStats& ss = stats.steps[inst->step];
+  ++inst->visits;
+  ++ss.entered;
+  const TimeZone* tz = ps->profile.tz ? ps->profile.tz : cfg_.settings.default_timezone;
+
+  switch (s.kind) {
+    case StepKind::kWait:
+      inst->state = Instance::State::kWaiting;
+      Schedule(ps, inst, now_ + s.wait);
+      Trace(ps, "journey " + j.id + ": " + Quote(s.id) + " waits " + FormatDuration(s.wait) +
+                    " until " + FormatIsoTime(inst->timer_due));
+      return false;
+    case StepKind::kWaitUntil: {
+      inst->state = Instance::State::kWaiting;
+      Schedule(ps, inst, NextLocalTime(now_, tz, s.local_minute, s.weekday_mask));
+      Trace(ps, "journey " + j.id + ": " + Quote(s.id) + " waits until " +
+                    FormatIsoTime(inst->timer_due) + " (local time in " +
+                    std::string(tz->name()) + ")");
+      return false;
+    }
+    case StepKind::kWaitFor:
+      inst->state = Instance::State::kWaitingEvent;
+      Schedule(ps, inst, now_ + s.wait);
+      Trace(ps, "journey " + j.id + ": " + Quote(s.id) + " waits for " + Quote(s.wait_event) +
+                    " until " + FormatIsoTime(inst->timer_due));
+      return false;
+    case StepKind::kBranch: {
+      expr::EvalContext ctx = Context(*ps, nullptr, inst);
+      int next = kEnd;
+      std::string taken = "end";
+      for (size_t b = 0; b < s.branches.size(); ++b) {
+        const StepDef::Branch& br = s.branches[b];
+        bool held = br.condition.Test(ctx);
+        if (!br.condition.empty()) {
+          TraceCondition(ps, ("journey " + j.id + ": branch " + Quote(s.id) + " if").c_str(),
+                         br.condition, ctx, held);
+        }
+        if (held) {
+          next = br.next;
+          taken = next == kEnd ? "end" : j.steps[next].id;
+          break;
+        }
+      }
+      ss.arms[taken]++;
+      Trace(ps, "journey " + j.id + ": branch " + Quote(s.id) + " -> " + Quote(taken));
+      inst->step = next;
+      return true;
+    }
+    case StepKind::kSplit: {
+      uint64_t total = 0;
+      for (const StepDef::Arm& a : s.arms) total += a.weight;
+      uint64_t b = Bucket(ps->profile.key, j, s, total);
+      int next = kEnd;
+      std::string label;
+      for (const StepDef::Arm& a : s.arms) {
+        if (b < a.weight) {
+          next = a.next;
+          label = !a.label.empty() ? a.label : next == kEnd ? "end" : j.steps[next].id;
+          break;
+        }
+        b -= a.weight;
+      }
+      ss.arms[label]++;
+      Trace(ps, "journey " + j.id + ": split " + Quote(s.id) + " -> " + Quote(label));
+      inst->step = next;
+      return true;
+    }
+    case StepKind::kHoldout: {
+      bool control = Bucket(ps->profile.key, j, s, 10'000) < s.holdout_basis_points;
+      if (control && !inst->control) {
+        inst->control = true;
+        stats.entered_control++;
+      }
+      ss.arms[control ? "control" : "treated"]++;
+      Trace(ps, "journey " + j.id + ": holdout " + Quote(s.id) + " -> " +
+                    (control ? "control group (no messages)" : "treated"));
+      inst->step = s.next;
+      return true;
+    }
+    case StepKind::kSend:
+      if (!ExecuteSend(ps, inst, s, scheduled)) return false;
+      inst->step = s.next;
+      return true;
+    case StepKind::kUpdateProfile: {
+      for (const auto& [name, value] : s.set_traits) ps->profile.SetTrait(name, value);
+      for (const std::string& name : s.unset_traits) ps->profile.UnsetTrait(name);
+      Trace(ps, "journey " + j.id + ": " + Quote(s.id) + " updated the profile");
+      inst->step = s.next;
+      return true;
+    }
+    case StepKind::kWebhook: {
+      if (inst->control) {
+        ss.held_out++;
+      } else {
+        int webhook = cfg_.ChannelIndex("webhook");
+        EmitMessage(ps, inst, s, webhook, s.webhook_url, now_);
+      }
+      inst->step = s.next;
+      return true;
+    }
+    case StepKind::kExit:
+      End(ps, inst, s.exit_reason);
+      return false;
+  }
+  return false;
+}
+
+bool Shard::ExecuteSend(ProfileState* ps, Instance* inst, const StepDef& s, Time scheduled) {
+  const JourneyDef& j = *inst->journey;
+  StepStats& ss = StatsOf(*inst).steps[inst->step];
+  if (inst->control) {
+    ss.held_out++;
+    Trace(ps, "journey " + j.id + ": send " + Quote(s.id) + " held out (control group)");
+    return true;
+  }
+  if (s.max_lateness && now_ - scheduled > *s.max_lateness) {
+    Suppress(ps, inst, s, SuppressReason::kTooLate,
+             FormatDuration(now_ - scheduled) + " late, more than max_lateness " +
+                 FormatDuration(*s.max_lateness));
+    return true;
+  }
+  DispatchDecision d = policy_.Decide(ps->profile, ps->sends, s.channels, now_);
+  if (ps->traced) {
+    for (const ChannelCheck& c : d.checks) {
+      if (c.reason != SuppressReason::kNone) {
+        Trace(ps, "journey " + j.id + ": send " + Quote(s.id) + " channel " +
+                      cfg_.channels[c.channel].id + " not usable: " +
+                      std::string(SuppressReasonName(c.reason)) + " (" + c.detail + ")");
+      }
+    }
+  }
+  switch (d.kind) {
+    case DispatchDecision::Kind::kDefer:
+      ss.deferred++;
+      inst->state = Instance::State::kDeferredSend;
+      Schedule(ps, inst, d.defer_until);
+      Trace(ps, "journey " + j.id + ": send " + Quote(s.id) + " deferred by quiet hours until " +
+                    FormatIsoTime(d.defer_until));
+      return false;
+    case DispatchDecision::Kind::kSuppress:
+      Suppress(ps, inst, s, d.reason,
+               d.checks.empty() ? std::string() : d.checks.front().detail);
+      return true;
+    case DispatchDecision::Kind::kSend:
+      EmitMessage(ps, inst, s, d.channel, d.to, now_);
+      return true;
+  }
+  return true;
+}
+
+void Shard::EmitMessage(ProfileState* ps, Instance* inst, const StepDef& s, int channel,
+                        const std::string& to, Time now) {
+  const JourneyDef& j = *inst->journey;
+  StepStats& ss = StatsOf(*inst).steps[inst->step];
+  uint64_t mid = HashCombine(HashCombine(inst->id, uint64_t(inst->step)), inst->visits);
+  std::string id = HexId(mid);
+  std::string promo = s.promo_code;
+  if (!s.promo_prefix.empty()) {
+    std::string code = HexId(Hash64(id, 0x9e3779b9)).substr(0, 8);
+    for (char& c : code) c = char(std::toupper(static_cast<unsigned char>(c)));
+    promo = s.promo_prefix + code;
+  }
+  const std::string& channel_id = cfg_.channels[channel].id;
+
+  // Render every part first: a failure sends nothing.
+  std::vector<std::pair<std::string, std::string>> parts;
+  if (s.template_index >= 0) {
+    const TemplateDef& tpl = cfg_.templates[s.template_index];
+    Value vars = RenderVars(*ps, *inst, s, id, promo, channel);
+    RenderOptions opts;
+    opts.tz = ps->profile.tz ? ps->profile.tz : cfg_.settings.default_timezone;
+    opts.now = now;
+    for (const auto& [name, t] : tpl.parts) {
+      std::string out;
+      Status st = t.Render(vars, opts, &out);
+      if (!st.ok()) {
+        Suppress(ps, inst, s, SuppressReason::kRenderError,
+                 "template " + Quote(tpl.id) + " part " + name + ": " + st.message());
+        return;
+      }
+      parts.emplace_back(name, std::move(out));
+    }
+  }
+
+  std::string json = "{\"id\":\"" + id + "\",\"time\":\"" + FormatIsoTime(now) + "\",\"profile\":";
+  AppendJsonString(ps->profile.key, &json);
+  json += ",\"journey\":";
+  AppendJsonString(j.id, &json);
+  json += ",\"version\":" + std::to_string(j.version) + ",\"step\":";
+  AppendJsonString(s.id, &json);
+  json += ",\"channel\":";
+  AppendJsonString(channel_id, &json);
+  if (!to.empty()) {
+    json += s.kind == StepKind::kWebhook ? ",\"url\":" : ",\"to\":";
+    AppendJsonString(to, &json);
+  }
+  if (s.template_index >= 0) {
+    json += ",\"template\":";
+    AppendJsonString(cfg_.templates[s.template_index].id, &json);
+  }
+  if (!promo.empty()) {
+    json += ",\"promo_code\":";
+    AppendJsonString(promo, &json);
+  }
+  for (const auto& [name, text] : parts) {
+    json += ",";
+    AppendJsonString(name, &json);
+    json += ":";
+    AppendJsonString(text, &json);
+  }
+  json += "}";
+  results_.outbox.push_back(OutboxRecord{now, id, std::move(json)});
+  ps->sends.Add(now, channel);
+  ps->sends.Prune(now, policy_.LongestCapWindow());
+  ss.sent[channel_id]++;
+  ++results_.counters.messages;
+  Trace(ps, "journey " + j.id + ": sent " + Quote(s.id) + " on " + channel_id + " (message " + id +
+                (promo.empty() ? "" : ", promo " + promo) + ")");
+}
+
+void Shard::Suppress(ProfileState* ps, Instance* inst, const StepDef& s, SuppressReason reason,
+                     const std::string& detail) {
+  const JourneyDef& j = *inst->journey;
+  std::string name(SuppressReasonName(reason));
+  StatsOf(*inst).steps[inst->step].suppressed[name]++;
+  results_.suppressed[name]++;
+  std::string json = "{\"time\":\"" + FormatIsoTime(now_) + "\",\"profile\":";
+  AppendJsonString(ps->profile.key, &json);
+  json += ",\"journey\":";
+  AppendJsonString(j.id, &json);
+  json += ",\"step\":";
+  AppendJsonString(s.id, &json);
+  json += ",\"reason\":\"" + name + "\",\"detail\":";
+  AppendJsonString(detail, &json);
+  json += "}";
+  std::string id = HexId(HashCombine(HashCombine(inst->id, uint64_t(inst->step)), inst->visits));
+  results_.suppressions.push_back(OutboxRecord{now_, std::move(id), std::move(json)});
+  Trace(ps, "journey " + j.id + ": send " + Quote(s.id) + " suppressed: " + name +
+                (detail.empty() ? "" : " (" + detail + ")"));
+}
+
+void Shard::Complete(ProfileState* ps, Instance* inst) {
+  const JourneyDef& j = *inst->journey;
+  StatsOf(*inst).completed++;
+  Time deadline = inst->entered_at + j.goal_window;
+  if (j.has_goal && !inst->converted && deadline > now_) {
+    inst->state = Instance::State::kAwaitingGoal;
+    Schedule(ps, inst, deadline);
+    Trace(ps, "journey " + j.id + ": completed; watching for goal " + Quote(j.goal_event) +
+                  " until " + FormatIsoTime(deadline));
+    return;
+  }
+  inst->state = Instance::State::kEnded;
+  Trace(ps, "journey " + j.id + ": completed");
+}
+
+void Shard::End(ProfileState* ps, Instance* inst, const std::string& reason) {
+  StatsOf(*inst).exits[reason]++;
+  inst->state = Instance::State::kEnded;
+  inst->timer_token = 0;
+  Trace(ps, "journey " + inst->journey->id + ": exited (" + reason + ")");
+}
+
+void Shard::Convert(ProfileState* ps, Instance* inst, const Event& goal) {
+  JourneyStats& stats = StatsOf(*inst);
+  inst->converted = true;
+  double revenue = 0;
+  for (const std::string& prop : cfg_.settings.purchase.revenue_properties) {
+    const Value* v = goal.properties.Find(prop);
+    if (v != nullptr && v->is_number()) {
+      revenue = v->as_number();
+      break;
+    }
+  }
+  if (inst->control) {
+    stats.converted_control++;
+    stats.revenue_control += revenue;
+  } else {
+    stats.converted++;
+    stats.revenue += revenue;
+  }
+  Trace(ps, "journey " + inst->journey->id + ": goal " + Quote(inst->journey->goal_event) +
+                " reached" + (inst->control ? " (control group)" : ""));
+  if (inst->active()) {
+    End(ps, inst, "goal");
+  } else {
+    inst->state = Instance::State::kEnded;
+    inst->timer_token = 0;
+  }
+}
+
+void Shard::RemoveEnded(ProfileState* ps) {
+  std::erase_if(ps->instances,
+                [](const Instance& i) { return i.state == Instance::State::kEnded; });
+}
+
+void Shard::Finish(Time until) {
+  AdvanceTo(until);
+  for (const auto& slot : slots_) {
+    if (slot == nullptr) continue;
+    for (const Instance& inst : slot->instances) {
+      if (inst.active()) results_.journeys[inst.journey_index].active++;
+    }
+    if (slot->traced) results_.traces.emplace_back(slot->profile.key, slot->trace);
+  }
+}
+
+// ---- helpers ----
+
+expr::EvalContext Shard::Context(const ProfileState& ps, const Event* e,
+                                 const Instance* inst) const {
+  expr::EvalContext ctx;
+  ctx.profile = &ps.profile;
+  ctx.event = e;
+  ctx.now = now_;
+  ctx.segments = &ps.segments;
+  if (inst != nullptr) {
+    ctx.trigger = inst->trigger.get();
+    ctx.entered_at = inst->entered_at;
+  }
+  return ctx;
+}
+
+Value Shard::RenderVars(const ProfileState& ps, const Instance& inst, const StepDef& step,
+                        const std::string& message_id, const std::string& promo,
+                        int channel) const {
+  const Profile& p = ps.profile;
+  Value profile = p.traits;
+  profile.Set("id", p.key);
+  if (!p.user_id.empty()) profile.Set("user_id", p.user_id);
+  profile.Set("event_count", double(p.event_count));
+  profile.Set("order_count", double(p.order_count));
+  profile.Set("revenue", p.revenue);
+  if (p.first_seen != kTimeMax) profile.Set("first_seen", FormatIsoTime(p.first_seen));
+  if (p.last_seen != kTimeMin) profile.Set("last_seen", FormatIsoTime(p.last_seen));
+  if (p.last_order_at != kTimeMin) profile.Set("last_order_at", FormatIsoTime(p.last_order_at));
+
+  Value event = Value::EmptyObject();
+  if (inst.trigger != nullptr) {
+    const Event& t = *inst.trigger;
+    if (t.properties.is_object()) event = t.properties;
+    event.Set("name", t.name);
+    event.Set("timestamp", FormatIsoTime(t.timestamp));
+    event.Set("properties", t.properties.is_object() ? t.properties : Value::EmptyObject());
+  }
+
+  Value message = Value::EmptyObject();
+  message.Set("id", message_id);
+  message.Set("channel", cfg_.channels[channel].id);
+  if (!promo.empty()) message.Set("promo_code", promo);
+
+  Value journey = Value::EmptyObject();
+  journey.Set("id", inst.journey->id);
+  journey.Set("name", inst.journey->name);
+  journey.Set("version", double(inst.journey->version));
+  journey.Set("step", step.id);
+
+  Value vars = Value::EmptyObject();
+  vars.Set("profile", std::move(profile));
+  vars.Set("event", std::move(event));
+  vars.Set("message", std::move(message));
+  vars.Set("journey", std::move(journey));
+  return vars;
+}
+
+void Shard::Trace(ProfileState* ps, std::string text) {
+  if (!ps->traced) return;
+  ps->trace.push_back(TraceEntry{now_, std::move(text)});
+}
+
+void Shard::TraceCondition(ProfileState* ps, const char* what, const expr::Expr& e,
+                           const expr::EvalContext& ctx, bool held) {
+  if (!ps->traced || e.empty()) return;
+  Trace(ps, std::string(what) + " `" + e.text() + "` " + (held ? "held" : "failed") + " (" +
+                e.Explain(ctx) + ")");
+}
+
+}  // namespace waymark

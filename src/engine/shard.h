@@ -1,0 +1,139 @@
+// Shard: owns a disjoint set of profiles and runs every journey rule for them on one thread.
+//
+// A shard is driven by its owner (one thread at a time): HandleEvent() for each routed event in
+// time order, Extract() when the router moves a profile to another shard (identity merge), and
+// Finish() at the end. Timers due at or before an event's time fire before that event. Nothing
+// here reads the system clock or takes a lock.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "dispatch/policy.h"
+#include "engine/instance.h"
+#include "engine/stats.h"
+#include "engine/timer_queue.h"
+#include "model/config.h"
+
+namespace waymark {
+
+struct OutboxRecord {
+  Time time;
+  std::string id;
+  std::string json;  // one JSON line, no newline
+};
+
+// Which profiles to trace: any profile whose key, user id or anonymous ids match.
+struct TraceFilter {
+  std::vector<std::string> ids;
+  bool Matches(const Profile& p) const;
+};
+
+struct ShardOptions {
+  bool assume_reachable = true;
+  const TraceFilter* trace = nullptr;  // null: no tracing
+};
+
+struct ShardResults {
+  std::vector<OutboxRecord> outbox;
+  std::vector<OutboxRecord> suppressions;
+  std::vector<JourneyStats> journeys;  // by Config::journeys index
+  std::map<std::string, uint64_t> suppressed;  // reason -> count, all journeys
+  EngineCounters counters;
+  // Traced profiles' lines by profile key, filled by Finish().
+  std::vector<std::pair<std::string, std::vector<TraceEntry>>> traces;
+};
+
+class Shard {
+ public:
+  Shard(std::shared_ptr<const Config> config, const ShardOptions& options);
+  ~Shard();
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  // Processes one event for the profile stored under `key`. When `absorbed` is set, that state
+  // (an anonymous profile extracted from some shard) is merged into the profile first.
+  void HandleEvent(const Event& event, const std::string& key,
+                   std::unique_ptr<ProfileState> absorbed);
+
+  // Removes and returns the profile stored under `key` (null when absent), for a merge elsewhere.
+  std::unique_ptr<ProfileState> Extract(const std::string& key);
+
+  // Fires every timer due at or before `t`.
+  void AdvanceTo(Time t);
+
+  // Fires timers up to `until`, then counts still-active instances and gathers traces.
+  void Finish(Time until);
+
+  ShardResults& results() { return results_; }
+  size_t profile_count() const { return index_.size(); }
+  size_t pending_timers() const { return timers_.size(); }
+
+ private:
+  ProfileState* Lookup(const std::string& key);
+  ProfileState* Create(const std::string& key);
+  void Adopt(const std::string& key, std::unique_ptr<ProfileState> state);
+  void Absorb(ProfileState* ps, std::unique_ptr<ProfileState> other);
+
+  void FireTimer(const Timer& timer);
+  void Schedule(ProfileState* ps, Instance* inst, Time due);
+  void ScheduleSegments(ProfileState* ps, Time due);
+
+  void CheckInstances(ProfileState* ps, const Event& e);
+  void EvaluateSegments(ProfileState* ps, const Event* e, bool all);
+  void EnterOnEvent(ProfileState* ps, const Event& e, const std::vector<std::string>& traits);
+  // `shared` caches one shared copy of `trigger` across the journeys it starts.
+  void TryEnter(ProfileState* ps, uint32_t journey_index, const Event* trigger,
+                std::shared_ptr<const Event>* shared);
+
+  // Executes steps until the instance waits or ends. `scheduled` is when the timer that resumed it
+  // was due (for lateness); equal to now otherwise.
+  void Run(ProfileState* ps, size_t instance_index, Time scheduled);
+  // One step; returns false when the instance stopped (waits or ended).
+  bool Step(ProfileState* ps, Instance* inst, Time scheduled);
+  bool ExecuteSend(ProfileState* ps, Instance* inst, const StepDef& step, Time scheduled);
+  void EmitMessage(ProfileState* ps, Instance* inst, const StepDef& step, int channel,
+                   const std::string& to, Time now);
+  void Suppress(ProfileState* ps, Instance* inst, const StepDef& step, SuppressReason reason,
+                const std::string& detail);
+  void Complete(ProfileState* ps, Instance* inst);
+  void End(ProfileState* ps, Instance* inst, const std::string& reason);
+  void Convert(ProfileState* ps, Instance* inst, const Event& goal);
+  void RemoveEnded(ProfileState* ps);
+
+  expr::EvalContext Context(const ProfileState& ps, const Event* e, const Instance* inst) const;
+  Value RenderVars(const ProfileState& ps, const Instance& inst, const StepDef& step,
+                   const std::string& message_id, const std::string& promo, int channel) const;
+
+  void Trace(ProfileState* ps, std::string text);
+  void TraceCondition(ProfileState* ps, const char* what, const expr::Expr& e,
+                      const expr::EvalContext& ctx, bool held);
+  JourneyStats& StatsOf(const Instance& inst) { return results_.journeys[inst.journey_index]; }
+
+  std::shared_ptr<const Config> config_;
+  const Config& cfg_;
+  ShardOptions options_;
+  PolicyEngine policy_;
+  Time now_ = kTimeMin;
+
+  std::vector<std::unique_ptr<ProfileState>> slots_;
+  std::vector<uint32_t> free_slots_;
+  absl::flat_hash_map<std::string, uint32_t> index_;
+  TimerQueue timers_;
+  uint64_t next_token_ = 1;
+  uint32_t next_generation_ = 1;
+
+  // Journeys by trigger: event name -> journey indices; segment -> journeys; trait -> journeys.
+  absl::flat_hash_map<std::string, std::vector<uint32_t>> by_event_;
+  std::vector<std::vector<uint32_t>> by_segment_enter_, by_segment_exit_;
+  std::vector<std::pair<std::string, uint32_t>> by_trait_;
+  // Event names that some instance-level rule (exit, goal, wait_for) or segment listens to.
+  std::vector<bool> segment_always_;  // segment re-evaluated on every event
+  absl::flat_hash_map<std::string, std::vector<uint32_t>> segments_by_event_;
+
+  ShardResults results_;
+};
+
+}  // namespace waymark

@@ -1,0 +1,51 @@
+// Counters a shard keeps while it runs; summed across shards for the report.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace waymark {
+
+struct StepStats {
+  uint64_t entered = 0;
+  std::map<std::string, uint64_t> sent;        // by channel
+  std::map<std::string, uint64_t> suppressed;  // by reason
+  uint64_t held_out = 0;                       // sends skipped because the instance is control
+  uint64_t deferred = 0;                       // quiet-hours deferrals
+  std::map<std::string, uint64_t> arms;        // branch/split: taken next step -> count
+
+  void Add(const StepStats& o);
+};
+
+struct JourneyStats {
+  uint64_t entered = 0;
+  uint64_t entered_control = 0;
+  uint64_t completed = 0;
+  uint64_t active = 0;             // filled at the end of a run
+  uint64_t converted = 0;          // treated instances that reached the goal
+  uint64_t converted_control = 0;  // control instances that reached the goal
+  double revenue = 0;              // goal events' revenue, treated
+  double revenue_control = 0;
+  std::map<std::string, uint64_t> exits;        // reason -> count (includes "goal")
+  std::map<std::string, uint64_t> skipped;      // entry not taken: reason -> count
+  std::vector<StepStats> steps;
+
+  void Add(const JourneyStats& o);
+};
+
+struct EngineCounters {
+  uint64_t events = 0;
+  uint64_t duplicates = 0;
+  uint64_t profiles = 0;
+  uint64_t merges = 0;
+  uint64_t timers_fired = 0;
+  uint64_t messages = 0;
+  uint64_t segment_entries = 0;
+  uint64_t segment_exits = 0;
+
+  void Add(const EngineCounters& o);
+};
+
+}  // namespace waymark

@@ -1,0 +1,168 @@
+// The loaded, validated configuration: channels, policies, segments, templates and journeys.
+//
+// Produced by LoadConfig() (config_loader.h) from YAML or JSON files. Everything here is immutable
+// after loading and shared read-only by all engine shards; conditions and templates are compiled.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/local_time.h"
+#include "core/time.h"
+#include "expr/expr.h"
+#include "model/profile.h"
+#include "template/template.h"
+
+namespace waymark {
+
+enum class ChannelKind : uint8_t { kEmail, kSms, kPush, kInApp, kWebhook };
+std::string_view ChannelKindName(ChannelKind k);
+
+struct ChannelDef {
+  std::string id;            // "email", "sms", ...
+  ChannelKind kind = ChannelKind::kEmail;
+  std::string contact_trait;  // trait holding the address ("email", "phone"); empty = none needed
+};
+
+struct CapRule {
+  std::vector<int> channels;  // channel indices; empty = every channel
+  uint32_t max = 0;
+  Duration per{};             // sliding window, when !local_day
+  bool local_day = false;     // per calendar day in the profile's time zone
+  std::string label;          // "2 per 1d across all channels", for reports
+};
+
+struct QuietHours {
+  bool enabled = false;
+  int start_minute = 0;  // local, inclusive
+  int end_minute = 0;    // local, exclusive; wraps midnight when < start
+  bool defer = true;     // false = drop the send
+  std::vector<int> channels;  // empty = every channel
+};
+
+struct Policies {
+  std::vector<CapRule> caps;
+  QuietHours quiet_hours;
+};
+
+struct SegmentDef {
+  std::string id;
+  std::string name;
+  expr::Expr condition;
+};
+
+// A message template: named parts ("subject", "text", "html", "body") rendered at send time.
+struct TemplateDef {
+  std::string id;
+  std::vector<std::pair<std::string, Template>> parts;
+};
+
+enum class StepKind : uint8_t {
+  kWait, kWaitUntil, kWaitFor, kBranch, kSplit, kHoldout, kSend, kUpdateProfile, kWebhook, kExit,
+};
+std::string_view StepKindName(StepKind k);
+
+inline constexpr int kEnd = -1;  // "next" of the last step: the journey is complete
+
+struct StepDef {
+  std::string id;
+  StepKind kind = StepKind::kExit;
+  int next = kEnd;
+
+  Duration wait{};                 // kWait; kWaitFor timeout
+  int local_minute = 0;            // kWaitUntil
+  uint8_t weekday_mask = 0;        // kWaitUntil; 0 = any day
+
+  std::string wait_event;          // kWaitFor
+  expr::Expr wait_filter;          // kWaitFor
+  int on_event = kEnd;             // kWaitFor
+  int on_timeout = kEnd;           // kWaitFor
+
+  struct Branch {
+    expr::Expr condition;          // empty = else
+    int next = kEnd;
+  };
+  std::vector<Branch> branches;    // kBranch (ordered, else last)
+
+  struct Arm {
+    uint32_t weight = 0;
+    int next = kEnd;
+    std::string label;
+  };
+  std::vector<Arm> arms;           // kSplit
+  uint32_t holdout_basis_points = 0;  // kHoldout: control share in 1/10000
+
+  std::vector<int> channels;       // kSend: ordered preference
+  int template_index = -1;         // kSend, kWebhook (body)
+  std::string promo_code;          // kSend: fixed code
+  std::string promo_prefix;        // kSend: generated code = prefix + hash of the message id
+  std::optional<Duration> max_lateness;  // kSend: skip when this late (server restarts)
+
+  std::vector<std::pair<std::string, Value>> set_traits;  // kUpdateProfile
+  std::vector<std::string> unset_traits;                  // kUpdateProfile
+  std::string webhook_url;                                // kWebhook
+
+  std::string exit_reason;         // kExit
+};
+
+enum class TriggerKind : uint8_t { kEvent, kSegmentEnter, kSegmentExit, kTraitChange };
+
+struct JourneyDef {
+  std::string id;
+  std::string name;
+  std::string stage;  // lifecycle stage label, informational
+  uint32_t version = 1;
+
+  TriggerKind trigger_kind = TriggerKind::kEvent;
+  std::string trigger_event;   // kEvent
+  int trigger_segment = -1;    // kSegmentEnter / kSegmentExit
+  std::string trigger_trait;   // kTraitChange
+  expr::Expr entry_filter;
+  expr::Expr key;              // empty = one instance per profile
+
+  enum class Reentry : uint8_t { kNever, kCooldown, kAlways };
+  Reentry reentry = Reentry::kAlways;
+  Duration cooldown{};
+
+  struct ExitRule {
+    std::string event;
+    expr::Expr filter;
+    std::string reason;
+  };
+  std::vector<ExitRule> exits;
+
+  bool has_goal = false;
+  std::string goal_event;
+  expr::Expr goal_filter;
+  Duration goal_window{};
+
+  std::vector<StepDef> steps;  // steps[0] is the entry step
+  int StepIndex(std::string_view step_id) const;
+};
+
+struct Settings {
+  const TimeZone* default_timezone = nullptr;  // UTC unless set
+  std::string default_timezone_name = "UTC";
+  PurchaseSpec purchase;
+  size_t history_limit = 1000;
+};
+
+struct Config {
+  Settings settings;
+  std::vector<ChannelDef> channels;
+  Policies policies;
+  std::vector<SegmentDef> segments;
+  std::vector<std::string> segment_names;  // ids, by index, for in_segment()
+  std::vector<TemplateDef> templates;
+  std::vector<std::shared_ptr<const JourneyDef>> journeys;
+  HistoryPolicy history;  // union of every condition's needs
+
+  int ChannelIndex(std::string_view id) const;
+  int TemplateIndex(std::string_view id) const;
+  int SegmentIndex(std::string_view id) const;
+};
+
+}  // namespace waymark

@@ -1,0 +1,1032 @@
+// YAML -> Config with validation. Every problem is collected (not just the first) and reported as
+// "file:line:col: message" with 1-based positions; positions inside a condition or template point
+// at the offending character within the YAML scalar.
+
+#include "model/config_loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <functional>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace waymark {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Source {
+  std::string name;
+  std::vector<std::string> lines;
+};
+
+struct Located {
+  const Source* src;
+  YAML::Node node;
+};
+
+class Loader {
+ public:
+  explicit Loader(Config* config) : config_(config) {}
+
+  void AddText(const std::string& text, const std::string& name);
+  void Build();
+  std::vector<std::string>& errors() { return errors_; }
+
+ private:
+  // ---- error reporting ----
+  void ErrorAt(const Source& src, int line0, int col0, const std::string& msg) {
+    errors_.push_back(src.name + ":" + std::to_string(line0 + 1) + ":" + std::to_string(col0 + 1) +
+                      ": " + msg);
+  }
+  void Error(const Source& src, const YAML::Node& node, const std::string& msg) {
+    YAML::Mark m = node.Mark();
+    ErrorAt(src, std::max(m.line, 0), std::max(m.column, 0), msg);
+  }
+  // Reports `msg` at byte `offset` inside the scalar `node`.
+  void ErrorInScalar(const Source& src, const YAML::Node& node, size_t offset,
+                     const std::string& msg);
+
+  // ---- typed readers; each reports its own errors and returns false on failure ----
+  bool CheckKeys(const Source& src, const YAML::Node& map, std::initializer_list<const char*> keys,
+                 const char* what);
+  bool GetString(const Source& src, const YAML::Node& node, std::string* out, const char* what);
+  bool GetDuration(const Source& src, const YAML::Node& node, Duration* out);
+  bool CompileExpr(const Source& src, const YAML::Node& node, const expr::CompileEnv& env,
+                   expr::Expr* out);
+  std::optional<Template> ParseTemplate(const Source& src, const YAML::Node& node);
+  Value ScalarValue(const YAML::Node& node);
+
+  void LoadSettings(const Located& l);
+  void LoadChannels();
+  void LoadPolicies(const Located& l);
+  void LoadCap(const Source& src, const YAML::Node& node);
+  std::vector<int> ChannelList(const Source& src, const YAML::Node& node);
+  void LoadSegment(const Source& src, const YAML::Node& node);
+  void LoadTemplate(const Source& src, const YAML::Node& node);
+  void LoadJourney(const Source& src, const YAML::Node& node);
+  bool LoadTrigger(const Source& src, const YAML::Node& node, JourneyDef* j);
+  void LoadStep(const Source& src, const YAML::Node& node, JourneyDef* j, StepDef* step,
+                std::vector<std::pair<YAML::Node, int*>>* refs);
+  void LoadSendStep(const Source& src, const YAML::Node& body, const JourneyDef& j, StepDef* s);
+  void LoadWaitUntil(const Source& src, const YAML::Node& body, StepDef* s);
+  void CheckGraph(const Source& src, const YAML::Node& steps_node, const JourneyDef& j);
+  void NoteHistory(const expr::Expr& e);
+
+  expr::CompileEnv SegmentEnv() const;
+  expr::CompileEnv JourneyEnv(bool with_event) const;
+
+  Config* config_;
+  std::vector<std::string> errors_;
+  std::vector<std::unique_ptr<Source>> sources_;
+  std::map<std::string, std::vector<Located>> sections_;
+};
+
+void Loader::AddText(const std::string& text, const std::string& name) {
+  auto src = std::make_unique<Source>();
+  src->name = name;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    src->lines.push_back(line);
+  }
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    ErrorAt(*src, std::max(e.mark.line, 0), std::max(e.mark.column, 0), e.msg);
+    sources_.push_back(std::move(src));
+    return;
+  }
+  if (root.IsNull()) {
+    sources_.push_back(std::move(src));
+    return;
+  }
+  if (!root.IsMap()) {
+    Error(*src, root, "a config file is a mapping of sections (journeys, segments, templates, "
+                      "channels, policies, settings)");
+  } else {
+    static const std::set<std::string> kSections = {"journeys", "segments", "templates",
+                                                    "channels", "policies", "settings"};
+    for (const auto& kv : root) {
+      std::string key = kv.first.as<std::string>();
+      if (kSections.count(key) == 0) {
+        Error(*src, kv.first, "unknown section '" + key +
+                                  "' (expected journeys, segments, templates, channels, "
+                                  "policies or settings)");
+        continue;
+      }
+      sections_[key].push_back(Located{src.get(), kv.second});
+    }
+  }
+  sources_.push_back(std::move(src));
+}
+
+void Loader::ErrorInScalar(const Source& src, const YAML::Node& node, size_t offset,
+                           const std::string& msg) {
+  YAML::Mark m = node.Mark();
+  int line = std::max(m.line, 0), col = std::max(m.column, 0);
+  std::string text = node.Scalar();
+  size_t newlines = std::count(text.begin(), text.begin() + std::min(offset, text.size()), '\n');
+  char first = line < int(src.lines.size()) && col < int(src.lines[line].size())
+                   ? src.lines[line][col]
+                   : ' ';
+  if (first == '|' || first == '>') {
+    // Block scalar: content starts on the next line at its indentation.
+    int content = line + 1 + int(newlines);
+    int indent = 0;
+    if (line + 1 < int(src.lines.size())) {
+      const std::string& l = src.lines[line + 1];
+      while (indent < int(l.size()) && l[indent] == ' ') ++indent;
+    }
+    size_t line_start = text.rfind('\n', offset == 0 ? 0 : offset - 1);
+    size_t in_line = line_start == std::string::npos || newlines == 0 ? offset
+                                                                      : offset - line_start - 1;
+    ErrorAt(src, content, indent + int(in_line), msg);
+    return;
+  }
+  if (newlines == 0) {
+    int quote = (first == '"' || first == '\'') ? 1 : 0;
+    ErrorAt(src, line, col + quote + int(offset), msg);
+    return;
+  }
+  ErrorAt(src, line + int(newlines), 0, msg);
+}
+
+bool Loader::CheckKeys(const Source& src, const YAML::Node& map,
+                       std::initializer_list<const char*> keys, const char* what) {
+  if (!map.IsMap()) {
+    Error(src, map, std::string(what) + " must be a mapping");
+    return false;
+  }
+  bool ok = true;
+  for (const auto& kv : map) {
+    std::string key = kv.first.Scalar();
+    bool known = std::any_of(keys.begin(), keys.end(), [&](const char* k) { return key == k; });
+    if (!known) {
+      std::string list;
+      for (const char* k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
+      Error(src, kv.first, "unknown key '" + key + "' in " + what + " (known: " + list + ")");
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+bool Loader::GetString(const Source& src, const YAML::Node& node, std::string* out,
+                       const char* what) {
+  if (!node || !node.IsScalar()) {
+    Error(src, node, std::string(what) + " must be a string");
+    return false;
+  }
+  *out = node.Scalar();
+  return true;
+}
+
+bool Loader::GetDuration(const Source& src, const YAML::Node& node, Duration* out) {
+  if (!node.IsScalar()) {
+    Error(src, node, "expected a duration such as 30m, 1h or 7d");
+    return false;
+  }
+  auto d = ParseDuration(node.Scalar());
+  if (!d.ok()) {
+    Error(src, node, d.status().message());
+    return false;
+  }
+  if (d->count() < 0) {
+    Error(src, node, "duration must not be negative");
+    return false;
+  }
+  *out = *d;
+  return true;
+}
+
+bool Loader::CompileExpr(const Source& src, const YAML::Node& node, const expr::CompileEnv& env,
+                         expr::Expr* out) {
+  if (!node.IsScalar()) {
+    Error(src, node, "a condition is written as text, e.g. 'event.price > 100'");
+    return false;
+  }
+  expr::CompileError err;
+  auto e = expr::Expr::Compile(node.Scalar(), env, &err);
+  if (!e.ok()) {
+    ErrorInScalar(src, node, err.offset, err.message);
+    return false;
+  }
+  NoteHistory(*e);
+  *out = std::move(e).value();
+  return true;
+}
+
+std::optional<Template> Loader::ParseTemplate(const Source& src, const YAML::Node& node) {
+  if (!node.IsScalar()) {
+    Error(src, node, "template text must be a string");
+    return std::nullopt;
+  }
+  TemplateError err;
+  auto t = Template::Parse(node.Scalar(), &err);
+  if (!t.ok()) {
+    // Convert the template's line/col back into an offset within the scalar.
+    const std::string& text = node.Scalar();
+    size_t offset = 0;
+    for (int l = 1; l < err.line && offset < text.size(); ++l) {
+      size_t nl = text.find('\n', offset);
+      offset = nl == std::string::npos ? text.size() : nl + 1;
+    }
+    offset += std::max(err.col - 1, 0);
+    ErrorInScalar(src, node, offset, "template: " + err.message);
+    return std::nullopt;
+  }
+  return std::move(t).value();
+}
+
+Value Loader::ScalarValue(const YAML::Node& node) {
+  if (node.IsNull()) return Value();
+  if (node.IsSequence()) {
+    Value::List list;
+    for (const auto& item : node) list.push_back(ScalarValue(item));
+    return Value(std::move(list));
+  }
+  if (node.IsMap()) {
+    Value obj = Value::EmptyObject();
+    for (const auto& kv : node) obj.Set(kv.first.Scalar(), ScalarValue(kv.second));
+    return obj;
+  }
+  const std::string& s = node.Scalar();
+  if (node.Tag() == "!") return Value(s);  // quoted: always a string
+  if (s == "true") return Value(true);
+  if (s == "false") return Value(false);
+  double d;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+  if (ec == std::errc() && ptr == s.data() + s.size() && !s.empty()) return Value(d);
+  return Value(s);
+}
+
+void Loader::NoteHistory(const expr::Expr& e) {
+  for (const HistoryPolicy::Rule& need : e.history_needs()) {
+    bool found = false;
+    for (HistoryPolicy::Rule& r : config_->history.rules) {
+      if (r.name == need.name) {
+        r.horizon = std::max(r.horizon, need.horizon);
+        found = true;
+      }
+    }
+    if (!found) config_->history.rules.push_back(need);
+  }
+}
+
+expr::CompileEnv Loader::SegmentEnv() const {
+  expr::CompileEnv env;
+  env.allow_event = false;
+  env.segment_names = &config_->segment_names;
+  return env;
+}
+
+expr::CompileEnv Loader::JourneyEnv(bool with_event) const {
+  expr::CompileEnv env;
+  env.allow_event = with_event;
+  env.allow_trigger = true;
+  env.allow_entry = true;
+  env.segment_names = &config_->segment_names;
+  return env;
+}
+
+// ---- settings, channels, policies ----
+
+void Loader::LoadSettings(const Located& l) {
+  const Source& src = *l.src;
+  if (!CheckKeys(src, l.node, {"default_timezone", "purchase_event", "revenue_properties",
+                               "history_limit"}, "settings"))
+    return;
+  if (auto tz = l.node["default_timezone"]) {
+    std::string name;
+    if (GetString(src, tz, &name, "default_timezone")) {
+      const TimeZone* zone = FindTimeZone(name);
+      if (zone == nullptr) {
+        Error(src, tz, "unknown time zone '" + name + "' (use an IANA name like Europe/Berlin)");
+      } else {
+        config_->settings.default_timezone = zone;
+        config_->settings.default_timezone_name = name;
+      }
+    }
+  }
+  if (auto pe = l.node["purchase_event"]) {
+    GetString(src, pe, &config_->settings.purchase.event, "purchase_event");
+  }
+  if (auto rp = l.node["revenue_properties"]) {
+    if (!rp.IsSequence()) {
+      Error(src, rp, "revenue_properties must be a list of property names");
+    } else {
+      config_->settings.purchase.revenue_properties.clear();
+      for (const auto& p : rp) config_->settings.purchase.revenue_properties.push_back(p.Scalar());
+    }
+  }
+  if (auto hl = l.node["history_limit"]) {
+    try {
+      config_->settings.history_limit = hl.as<size_t>();
+    } catch (const YAML::Exception&) {
+      Error(src, hl, "history_limit must be a whole number");
+    }
+  }
+}
+
+void Loader::LoadChannels() {
+  // Built-in channels; a `channels:` section may change their contact trait or add more.
+  config_->channels = {
+      {"email", ChannelKind::kEmail, "email"}, {"sms", ChannelKind::kSms, "phone"},
+      {"push", ChannelKind::kPush, "push_token"}, {"in_app", ChannelKind::kInApp, ""},
+      {"webhook", ChannelKind::kWebhook, ""},
+  };
+  for (const Located& l : sections_["channels"]) {
+    const Source& src = *l.src;
+    if (!l.node.IsMap()) {
+      Error(src, l.node, "channels must be a mapping of channel id to settings");
+      continue;
+    }
+    for (const auto& kv : l.node) {
+      std::string id = kv.first.Scalar();
+      if (!CheckKeys(src, kv.second, {"type", "contact"}, "channel")) continue;
+      ChannelDef def;
+      def.id = id;
+      std::string type = kv.second["type"] ? kv.second["type"].Scalar() : id;
+      bool known = false;
+      for (ChannelKind k : {ChannelKind::kEmail, ChannelKind::kSms, ChannelKind::kPush,
+                            ChannelKind::kInApp, ChannelKind::kWebhook}) {
+        if (ChannelKindName(k) == type) {
+          def.kind = k;
+          known = true;
+        }
+      }
+      if (!known) {
+        Error(src, kv.second["type"] ? kv.second["type"] : kv.first,
+              "unknown channel type '" + type + "' (email, sms, push, in_app or webhook)");
+        continue;
+      }
+      int existing = config_->ChannelIndex(id);
+      def.contact_trait = existing >= 0 ? config_->channels[existing].contact_trait : "";
+      if (auto c = kv.second["contact"]) def.contact_trait = c.Scalar();
+      if (existing >= 0) {
+        config_->channels[existing] = def;
+      } else {
+        config_->channels.push_back(def);
+      }
+    }
+  }
+}
+
+std::vector<int> Loader::ChannelList(const Source& src, const YAML::Node& node) {
+  std::vector<int> out;
+  auto add = [&](const YAML::Node& n) {
+    int idx = config_->ChannelIndex(n.Scalar());
+    if (idx < 0) {
+      Error(src, n, "unknown channel '" + n.Scalar() + "'");
+    } else {
+      out.push_back(idx);
+    }
+  };
+  if (node.IsScalar()) {
+    if (node.Scalar() == "all") return out;
+    add(node);
+  } else if (node.IsSequence()) {
+    for (const auto& n : node) add(n);
+  } else {
+    Error(src, node, "expected a channel or a list of channels");
+  }
+  return out;
+}
+
+void Loader::LoadCap(const Source& src, const YAML::Node& node) {
+  if (!CheckKeys(src, node, {"channels", "channel", "max", "per"}, "frequency cap")) return;
+  CapRule cap;
+  if (auto c = node["channels"] ? node["channels"] : node["channel"]) cap.channels =
+      ChannelList(src, c);
+  if (!node["max"] || !node["per"]) {
+    Error(src, node, "a frequency cap needs max and per (e.g. max: 2, per: 1d)");
+    return;
+  }
+  try {
+    cap.max = node["max"].as<uint32_t>();
+  } catch (const YAML::Exception&) {
+    Error(src, node["max"], "max must be a whole number");
+    return;
+  }
+  std::string per = node["per"].Scalar();
+  if (per == "local_day" || per == "day") {
+    cap.local_day = true;
+  } else if (!GetDuration(src, node["per"], &cap.per)) {
+    return;
+  }
+  std::string scope = "all channels";
+  if (!cap.channels.empty()) {
+    scope.clear();
+    for (int c : cap.channels) scope += (scope.empty() ? "" : "+") + config_->channels[c].id;
+  }
+  cap.label = std::to_string(cap.max) + " per " +
+              (cap.local_day ? std::string("local day") : FormatDuration(cap.per)) + " (" +
+              scope + ")";
+  config_->policies.caps.push_back(cap);
+}
+
+void Loader::LoadPolicies(const Located& l) {
+  const Source& src = *l.src;
+  if (!CheckKeys(src, l.node, {"frequency_caps", "quiet_hours"}, "policies")) return;
+  if (auto caps = l.node["frequency_caps"]) {
+    if (!caps.IsSequence()) {
+      Error(src, caps, "frequency_caps must be a list");
+    } else {
+      for (const auto& c : caps) LoadCap(src, c);
+    }
+  }
+  if (auto q = l.node["quiet_hours"]) {
+    if (!CheckKeys(src, q, {"start", "end", "action", "channels"}, "quiet_hours")) return;
+    QuietHours& qh = config_->policies.quiet_hours;
+    auto start = ParseClockTime(q["start"].Scalar());
+    auto end = ParseClockTime(q["end"].Scalar());
+    if (!start) Error(src, q["start"] ? q["start"] : q, "quiet_hours start must be HH:MM");
+    if (!end) Error(src, q["end"] ? q["end"] : q, "quiet_hours end must be HH:MM");
+    if (!start || !end) return;
+    qh.enabled = true;
+    qh.start_minute = *start;
+    qh.end_minute = *end;
+    if (auto a = q["action"]) {
+      if (a.Scalar() != "defer" && a.Scalar() != "drop") {
+        Error(src, a, "quiet_hours action must be defer or drop");
+      }
+      qh.defer = a.Scalar() != "drop";
+    }
+    if (auto c = q["channels"]) qh.channels = ChannelList(src, c);
+  }
+}
+
+// ---- segments and templates ----
+
+void Loader::LoadSegment(const Source& src, const YAML::Node& node) {
+  if (!CheckKeys(src, node, {"id", "name", "description", "condition"}, "segment")) return;
+  SegmentDef seg;
+  if (!GetString(src, node["id"], &seg.id, "segment id")) return;
+  seg.name = node["name"] ? node["name"].Scalar() : seg.id;
+  if (!node["condition"]) {
+    Error(src, node, "segment '" + seg.id + "' needs a condition");
+    return;
+  }
+  int index = config_->SegmentIndex(seg.id);
+  if (!CompileExpr(src, node["condition"], SegmentEnv(), &seg.condition)) return;
+  config_->segments[index] = std::move(seg);
+}
+
+void Loader::LoadTemplate(const Source& src, const YAML::Node& node) {
+  if (!CheckKeys(src, node, {"id", "description", "subject", "text", "html", "body", "title"},
+                 "template"))
+    return;
+  TemplateDef def;
+  if (!GetString(src, node["id"], &def.id, "template id")) return;
+  if (config_->TemplateIndex(def.id) >= 0) {
+    Error(src, node["id"], "duplicate template id '" + def.id + "'");
+    return;
+  }
+  bool any_part = false;
+  for (const char* part : {"subject", "title", "text", "html", "body"}) {
+    if (auto p = node[part]) {
+      any_part = true;
+      if (auto t = ParseTemplate(src, p)) def.parts.emplace_back(part, std::move(*t));
+    }
+  }
+  if (!any_part) {
+    Error(src, node, "template '" + def.id + "' has no content (subject, text, html, body or "
+                     "title)");
+  }
+  config_->templates.push_back(std::move(def));
+}
+
+// ---- journeys ----
+
+bool ParseWeekdays(const YAML::Node& node, uint8_t* mask, std::string* bad) {
+  static const std::pair<const char*, uint8_t> kDays[] = {
+      {"sun", 1}, {"mon", 2}, {"tue", 4}, {"wed", 8}, {"thu", 16}, {"fri", 32}, {"sat", 64},
+      {"weekdays", 0b0111110}, {"weekends", 0b1000001}};
+  auto one = [&](const std::string& s) {
+    std::string low = s.substr(0, std::min<size_t>(s.size(), 3));
+    for (auto& c : low) c = char(std::tolower(c));
+    if (s == "weekdays" || s == "weekends") low = s;
+    for (const auto& [name, bits] : kDays) {
+      if (low == name) {
+        *mask |= bits;
+        return true;
+      }
+    }
+    *bad = s;
+    return false;
+  };
+  if (node.IsScalar()) return one(node.Scalar());
+  for (const auto& d : node)
+    if (!one(d.Scalar())) return false;
+  return true;
+}
+
+void Loader::LoadWaitUntil(const Source& src, const YAML::Node& body, StepDef* s) {
+  YAML::Node time_node = body.IsMap() ? body["time"] : body;
+  if (body.IsMap() && !CheckKeys(src, body, {"time", "days"}, "wait_until")) return;
+  auto minute = time_node ? ParseClockTime(time_node.Scalar()) : std::nullopt;
+  if (!minute) {
+    Error(src, time_node ? time_node : body, "wait_until needs a local time as HH:MM");
+    return;
+  }
+  s->local_minute = *minute;
+  if (body.IsMap() && body["days"]) {
+    std::string bad;
+    if (!ParseWeekdays(body["days"], &s->weekday_mask, &bad)) {
+      Error(src, body["days"], "unknown day '" + bad + "' (mon..sun, weekdays, weekends)");
+    }
+  }
+}
+
+void Loader::LoadSendStep(const Source& src, const YAML::Node& body, const JourneyDef& j,
+                          StepDef* s) {
+  (void)j;
+  if (!CheckKeys(src, body, {"channel", "channels", "template", "promo_code", "promo",
+                             "max_lateness"}, "send"))
+    return;
+  YAML::Node ch = body["channel"] ? body["channel"] : body["channels"];
+  if (!ch) {
+    Error(src, body, "send needs a channel (or an ordered list of channels)");
+  } else {
+    s->channels = ChannelList(src, ch);
+    if (s->channels.empty() && ch.IsScalar() && ch.Scalar() == "all") {
+      Error(src, ch, "send needs named channels, not 'all'");
+    }
+  }
+  std::string tpl;
+  if (GetString(src, body["template"], &tpl, "send template")) {
+    s->template_index = config_->TemplateIndex(tpl);
+    if (s->template_index < 0) Error(src, body["template"], "unknown template '" + tpl + "'");
+  }
+  if (auto p = body["promo_code"]) s->promo_code = p.Scalar();
+  if (auto p = body["promo"]) {
+    if (CheckKeys(src, p, {"prefix"}, "promo")) {
+      s->promo_prefix = p["prefix"] ? p["prefix"].Scalar() : "";
+    }
+  }
+  if (auto ml = body["max_lateness"]) {
+    Duration d;
+    if (GetDuration(src, ml, &d)) s->max_lateness = d;
+  }
+}
+
+void Loader::LoadStep(const Source& src, const YAML::Node& node, JourneyDef* j, StepDef* s,
+                      std::vector<std::pair<YAML::Node, int*>>* refs) {
+  static const std::pair<const char*, StepKind> kKinds[] = {
+      {"wait", StepKind::kWait},         {"wait_until", StepKind::kWaitUntil},
+      {"wait_for", StepKind::kWaitFor},  {"branch", StepKind::kBranch},
+      {"split", StepKind::kSplit},       {"holdout", StepKind::kHoldout},
+      {"send", StepKind::kSend},         {"update_profile", StepKind::kUpdateProfile},
+      {"webhook", StepKind::kWebhook},   {"exit", StepKind::kExit}};
+  YAML::Node body;
+  bool found = false;
+  for (const auto& kv : node) {
+    std::string key = kv.first.Scalar();
+    if (key == "id" || key == "next" || key == "on_event" || key == "on_timeout" ||
+        key == "description")
+      continue;
+    bool known = false;
+    for (const auto& [name, kind] : kKinds) {
+      if (key == name) {
+        known = true;
+        if (found) {
+          Error(src, kv.first, "step '" + s->id + "' has two types ('" +
+                                   std::string(StepKindName(s->kind)) + "' and '" + key + "')");
+        }
+        found = true;
+        s->kind = kind;
+        body = kv.second;
+      }
+    }
+    if (!known) {
+      Error(src, kv.first, "unknown step type '" + key +
+                               "' (wait, wait_until, wait_for, branch, split, holdout, send, "
+                               "update_profile, webhook, exit)");
+      return;
+    }
+  }
+  if (!found) {
+    Error(src, node, "step '" + s->id + "' has no type");
+    return;
+  }
+  if (node["next"]) refs->emplace_back(node["next"], &s->next);
+  expr::CompileEnv env = JourneyEnv(/*with_event=*/false);
+
+  switch (s->kind) {
+    case StepKind::kWait:
+      GetDuration(src, body, &s->wait);
+      break;
+    case StepKind::kWaitUntil:
+      LoadWaitUntil(src, body, s);
+      break;
+    case StepKind::kWaitFor: {
+      if (!CheckKeys(src, body, {"event", "where", "timeout"}, "wait_for")) break;
+      GetString(src, body["event"], &s->wait_event, "wait_for event");
+      if (body["where"]) CompileExpr(src, body["where"], JourneyEnv(true), &s->wait_filter);
+      if (!body["timeout"]) {
+        Error(src, body, "wait_for needs a timeout");
+      } else {
+        GetDuration(src, body["timeout"], &s->wait);
+      }
+      if (node["on_event"]) refs->emplace_back(node["on_event"], &s->on_event);
+      if (node["on_timeout"]) refs->emplace_back(node["on_timeout"], &s->on_timeout);
+      break;
+    }
+    case StepKind::kBranch: {
+      if (!body.IsSequence()) {
+        Error(src, body, "branch is a list of {if: condition, next: step} ending with {else: step}");
+        break;
+      }
+      s->branches.reserve(body.size());
+      for (const auto& b : body) {
+        StepDef::Branch br;
+        s->branches.push_back(std::move(br));
+        StepDef::Branch& added = s->branches.back();
+        if (b["else"]) {
+          if (!CheckKeys(src, b, {"else"}, "branch else")) continue;
+          refs->emplace_back(b["else"], &added.next);
+        } else {
+          if (!CheckKeys(src, b, {"if", "next"}, "branch")) continue;
+          if (!b["if"] || !b["next"]) {
+            Error(src, b, "each branch needs if: and next:");
+            continue;
+          }
+          CompileExpr(src, b["if"], env, &added.condition);
+          refs->emplace_back(b["next"], &added.next);
+        }
+      }
+      break;
+    }
+    case StepKind::kSplit: {
+      if (!body.IsSequence() || body.size() < 2) {
+        Error(src, body, "split is a list of at least two {weight: N, next: step}");
+        break;
+      }
+      s->arms.reserve(body.size());
+      for (const auto& a : body) {
+        if (!CheckKeys(src, a, {"weight", "next", "label"}, "split arm")) continue;
+        s->arms.emplace_back();
+        StepDef::Arm& arm = s->arms.back();
+        try {
+          arm.weight = a["weight"].as<uint32_t>();
+        } catch (const YAML::Exception&) {
+          Error(src, a["weight"] ? a["weight"] : a, "split weight must be a whole number");
+        }
+        arm.label = a["label"] ? a["label"].Scalar() : "";
+        if (a["next"]) refs->emplace_back(a["next"], &arm.next);
+      }
+      break;
+    }
+    case StepKind::kHoldout: {
+      std::string text = body.IsMap() && body["percent"] ? body["percent"].Scalar() : body.Scalar();
+      if (!text.empty() && text.back() == '%') text.pop_back();
+      double pct = -1;
+      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), pct);
+      if (ec != std::errc() || ptr != text.data() + text.size() || pct < 0 || pct > 100) {
+        Error(src, body, "holdout is a percentage between 0 and 100, e.g. 10%");
+      } else {
+        s->holdout_basis_points = uint32_t(pct * 100 + 0.5);
+      }
+      break;
+    }
+    case StepKind::kSend:
+      LoadSendStep(src, body, *j, s);
+      break;
+    case StepKind::kUpdateProfile: {
+      if (!CheckKeys(src, body, {"set", "unset"}, "update_profile")) break;
+      if (auto set = body["set"]) {
+        for (const auto& kv : set) s->set_traits.emplace_back(kv.first.Scalar(),
+                                                              ScalarValue(kv.second));
+      }
+      if (auto unset = body["unset"]) {
+        for (const auto& k : unset) s->unset_traits.push_back(k.Scalar());
+      }
+      break;
+    }
+    case StepKind::kWebhook: {
+      if (!CheckKeys(src, body, {"url", "template"}, "webhook")) break;
+      GetString(src, body["url"], &s->webhook_url, "webhook url");
+      std::string tpl;
+      if (GetString(src, body["template"], &tpl, "webhook template")) {
+        s->template_index = config_->TemplateIndex(tpl);
+        if (s->template_index < 0) Error(src, body["template"], "unknown template '" + tpl + "'");
+      }
+      break;
+    }
+    case StepKind::kExit:
+      s->exit_reason = body.IsScalar() && !body.Scalar().empty() ? body.Scalar() : "exit step";
+      break;
+  }
+}
+
+bool Loader::LoadTrigger(const Source& src, const YAML::Node& node, JourneyDef* j) {
+  if (!CheckKeys(src, node, {"event", "segment_enter", "segment_exit", "trait_change", "where"},
+                 "trigger"))
+    return false;
+  int kinds = 0;
+  if (auto e = node["event"]) {
+    j->trigger_kind = TriggerKind::kEvent;
+    j->trigger_event = e.Scalar();
+    ++kinds;
+  }
+  for (auto [key, kind] : {std::pair{"segment_enter", TriggerKind::kSegmentEnter},
+                           std::pair{"segment_exit", TriggerKind::kSegmentExit}}) {
+    if (auto s = node[key]) {
+      j->trigger_kind = kind;
+      j->trigger_segment = config_->SegmentIndex(s.Scalar());
+      if (j->trigger_segment < 0) Error(src, s, "unknown segment '" + s.Scalar() + "'");
+      ++kinds;
+    }
+  }
+  if (auto t = node["trait_change"]) {
+    j->trigger_kind = TriggerKind::kTraitChange;
+    j->trigger_trait = t.Scalar();
+    ++kinds;
+  }
+  if (kinds != 1) {
+    Error(src, node, "a trigger names exactly one of event, segment_enter, segment_exit or "
+                     "trait_change");
+    return false;
+  }
+  if (auto w = node["where"]) {
+    expr::CompileEnv env = JourneyEnv(j->trigger_kind == TriggerKind::kEvent ||
+                                      j->trigger_kind == TriggerKind::kTraitChange);
+    env.allow_trigger = false;
+    env.allow_entry = false;
+    CompileExpr(src, w, env, &j->entry_filter);
+  }
+  return true;
+}
+
+void Loader::LoadJourney(const Source& src, const YAML::Node& node) {
+  if (!CheckKeys(src, node, {"id", "name", "description", "stage", "version", "trigger", "key",
+                             "reentry", "exit_on", "goal", "steps"}, "journey"))
+    return;
+  auto j = std::make_shared<JourneyDef>();
+  if (!GetString(src, node["id"], &j->id, "journey id")) return;
+  for (const auto& other : config_->journeys) {
+    if (other->id == j->id) {
+      Error(src, node["id"], "duplicate journey id '" + j->id + "'");
+      return;
+    }
+  }
+  j->name = node["name"] ? node["name"].Scalar() : j->id;
+  j->stage = node["stage"] ? node["stage"].Scalar() : "";
+  if (auto v = node["version"]) {
+    try {
+      j->version = v.as<uint32_t>();
+    } catch (const YAML::Exception&) {
+      Error(src, v, "version must be a whole number");
+    }
+  }
+  if (!node["trigger"]) {
+    Error(src, node, "journey '" + j->id + "' needs a trigger");
+  } else {
+    LoadTrigger(src, node["trigger"], j.get());
+  }
+  if (auto k = node["key"]) CompileExpr(src, k, JourneyEnv(true), &j->key);
+  if (auto r = node["reentry"]) {
+    if (r.IsScalar() && (r.Scalar() == "never" || r.Scalar() == "always")) {
+      j->reentry = r.Scalar() == "never" ? JourneyDef::Reentry::kNever
+                                          : JourneyDef::Reentry::kAlways;
+    } else if (r.IsMap() && r["cooldown"] && CheckKeys(src, r, {"cooldown"}, "reentry")) {
+      j->reentry = JourneyDef::Reentry::kCooldown;
+      GetDuration(src, r["cooldown"], &j->cooldown);
+    } else {
+      Error(src, r, "reentry is never, always, or {cooldown: DURATION}");
+    }
+  }
+  if (auto exits = node["exit_on"]) {
+    for (const auto& x : exits) {
+      if (!CheckKeys(src, x, {"event", "where", "reason"}, "exit_on")) continue;
+      JourneyDef::ExitRule rule;
+      if (!GetString(src, x["event"], &rule.event, "exit_on event")) continue;
+      if (x["where"]) CompileExpr(src, x["where"], JourneyEnv(true), &rule.filter);
+      rule.reason = x["reason"] ? x["reason"].Scalar() : rule.event;
+      j->exits.push_back(std::move(rule));
+    }
+  }
+  if (auto g = node["goal"]) {
+    if (CheckKeys(src, g, {"event", "where", "within"}, "goal") &&
+        GetString(src, g["event"], &j->goal_event, "goal event")) {
+      j->has_goal = true;
+      if (g["where"]) CompileExpr(src, g["where"], JourneyEnv(true), &j->goal_filter);
+      if (!g["within"]) {
+        Error(src, g, "goal needs within: (how long after entry a conversion counts)");
+      } else {
+        GetDuration(src, g["within"], &j->goal_window);
+      }
+    }
+  }
+
+  YAML::Node steps = node["steps"];
+  if (!steps || !steps.IsSequence() || steps.size() == 0) {
+    Error(src, steps ? steps : node, "journey '" + j->id + "' needs a non-empty list of steps");
+    return;
+  }
+  j->steps.resize(steps.size());
+  std::set<std::string> ids;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    StepDef& s = j->steps[i];
+    if (!steps[i].IsMap()) {
+      Error(src, steps[i], "a step is a mapping such as {id: remind, send: {...}}");
+      continue;
+    }
+    s.id = steps[i]["id"] ? steps[i]["id"].Scalar() : std::to_string(i + 1);
+    if (!ids.insert(s.id).second) Error(src, steps[i], "duplicate step id '" + s.id + "'");
+    s.next = i + 1 < steps.size() ? int(i + 1) : kEnd;
+  }
+  std::vector<std::pair<YAML::Node, int*>> refs;
+  for (size_t i = 0; i < steps.size(); ++i) {
+    if (steps[i].IsMap()) LoadStep(src, steps[i], j.get(), &j->steps[i], &refs);
+  }
+  for (auto& [ref, target] : refs) {
+    std::string name = ref.Scalar();
+    if (name == "end") {
+      *target = kEnd;
+      continue;
+    }
+    int idx = j->StepIndex(name);
+    if (idx < 0) {
+      Error(src, ref, "no step '" + name + "' in journey '" + j->id + "'");
+    } else {
+      *target = idx;
+    }
+  }
+  CheckGraph(src, steps, *j);
+  config_->journeys.push_back(std::move(j));
+}
+
+std::vector<int> Successors(const StepDef& s) {
+  std::vector<int> out;
+  switch (s.kind) {
+    case StepKind::kWaitFor: out = {s.on_event, s.on_timeout}; break;
+    case StepKind::kBranch:
+      for (const auto& b : s.branches) out.push_back(b.next);
+      break;
+    case StepKind::kSplit:
+      for (const auto& a : s.arms) out.push_back(a.next);
+      break;
+    case StepKind::kExit: break;
+    default: out = {s.next};
+  }
+  std::erase(out, kEnd);
+  return out;
+}
+
+bool IsWait(StepKind k) {
+  return k == StepKind::kWait || k == StepKind::kWaitUntil || k == StepKind::kWaitFor;
+}
+
+void Loader::CheckGraph(const Source& src, const YAML::Node& steps_node, const JourneyDef& j) {
+  size_t n = j.steps.size();
+  if (j.steps[0].kind == StepKind::kWaitFor && j.steps[0].on_event == kEnd &&
+      j.steps[0].on_timeout == kEnd) {
+    // Harmless; nothing to check.
+  }
+  // Reachability from the entry step.
+  std::vector<bool> seen(n, false);
+  std::vector<int> stack = {0};
+  seen[0] = true;
+  while (!stack.empty()) {
+    int i = stack.back();
+    stack.pop_back();
+    for (int next : Successors(j.steps[i])) {
+      if (!seen[next]) {
+        seen[next] = true;
+        stack.push_back(next);
+      }
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (!seen[i]) Error(src, steps_node[i], "step '" + j.steps[i].id + "' is unreachable");
+  }
+  // A cycle must pass through a wait, or an instance would spin forever at one instant.
+  std::vector<int> color(n, 0);  // 0 new, 1 on stack, 2 done
+  std::function<bool(int)> visit = [&](int i) -> bool {
+    color[i] = 1;
+    if (!IsWait(j.steps[i].kind)) {
+      for (int next : Successors(j.steps[i])) {
+        if (color[next] == 1) {
+          Error(src, steps_node[next], "steps from '" + j.steps[next].id + "' back to itself "
+                                       "form a cycle without a wait");
+          return true;
+        }
+        if (color[next] == 0 && visit(next)) return true;
+      }
+    }
+    color[i] = 2;
+    return false;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    if (color[i] == 0 && visit(int(i))) break;
+  }
+}
+
+void Loader::Build() {
+  for (const Located& l : sections_["settings"]) LoadSettings(l);
+  if (config_->settings.default_timezone == nullptr)
+    config_->settings.default_timezone = UtcZone();
+  config_->history.max_entries = config_->settings.history_limit;
+  LoadChannels();
+  for (const Located& l : sections_["policies"]) LoadPolicies(l);
+
+  // Segment names first, so conditions may refer to segments defined later.
+  std::vector<std::pair<const Source*, YAML::Node>> seg_nodes;
+  for (const Located& l : sections_["segments"]) {
+    if (!l.node.IsSequence()) {
+      Error(*l.src, l.node, "segments must be a list");
+      continue;
+    }
+    for (const auto& s : l.node) {
+      std::string id = s.IsMap() && s["id"] ? s["id"].Scalar() : "";
+      if (std::find(config_->segment_names.begin(), config_->segment_names.end(), id) !=
+          config_->segment_names.end()) {
+        Error(*l.src, s, "duplicate segment id '" + id + "'");
+        continue;
+      }
+      config_->segment_names.push_back(id);
+      config_->segments.emplace_back();
+      config_->segments.back().id = id;
+      seg_nodes.emplace_back(l.src, s);
+    }
+  }
+  for (auto& [src, node] : seg_nodes) LoadSegment(*src, node);
+
+  for (const Located& l : sections_["templates"]) {
+    if (!l.node.IsSequence()) {
+      Error(*l.src, l.node, "templates must be a list");
+      continue;
+    }
+    for (const auto& t : l.node) LoadTemplate(*l.src, t);
+  }
+  for (const Located& l : sections_["journeys"]) {
+    if (!l.node.IsSequence()) {
+      Error(*l.src, l.node, "journeys must be a list");
+      continue;
+    }
+    for (const auto& j : l.node) LoadJourney(*l.src, j);
+  }
+}
+
+Result<std::shared_ptr<const Config>> Finish(Loader* loader, std::shared_ptr<Config> config,
+                                             std::vector<std::string>* errors) {
+  if (errors != nullptr) *errors = loader->errors();
+  if (loader->errors().empty()) return std::shared_ptr<const Config>(std::move(config));
+  std::string all;
+  for (const std::string& e : loader->errors()) all += (all.empty() ? "" : "\n") + e;
+  return Status::Invalid(all);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Config>> LoadConfigText(const std::string& text,
+                                                     const std::string& name,
+                                                     std::vector<std::string>* errors) {
+  auto config = std::make_shared<Config>();
+  Loader loader(config.get());
+  loader.AddText(text, name);
+  loader.Build();
+  return Finish(&loader, std::move(config), errors);
+}
+
+Result<std::shared_ptr<const Config>> LoadConfig(const std::string& path,
+                                                 std::vector<std::string>* errors) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    for (const auto& entry : fs::recursive_directory_iterator(path, ec)) {
+      std::string ext = entry.path().extension().string();
+      if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml" || ext == ".json")) {
+        files.push_back(entry.path().string());
+      }
+    }
+    std::sort(files.begin(), files.end());
+    if (files.empty()) return Status::Invalid(path + ": no .yaml, .yml or .json files");
+  } else if (fs::exists(path, ec)) {
+    files.push_back(path);
+  } else {
+    return Status::Io(path + ": no such file or directory");
+  }
+  auto config = std::make_shared<Config>();
+  Loader loader(config.get());
+  for (const std::string& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    if (!in) return Status::Io(f + ": cannot read");
+    std::stringstream buf;
+    buf << in.rdbuf();
+    loader.AddText(buf.str(), f);
+  }
+  loader.Build();
+  return Finish(&loader, std::move(config), errors);
+}
+
+}  // namespace waymark

@@ -1,0 +1,226 @@
+#include "model/config_loader.h"
+
+#include <gtest/gtest.h>
+
+namespace waymark {
+namespace {
+
+// Loads `yaml` as "c.yaml" and returns the error lines (empty when it loads).
+std::vector<std::string> Errors(const std::string& yaml) {
+  std::vector<std::string> errors;
+  auto r = LoadConfigText(yaml, "c.yaml", &errors);
+  EXPECT_EQ(r.ok(), errors.empty());
+  return errors;
+}
+
+const char* kTemplates = R"(
+templates:
+  - id: t1
+    subject: "Hi {{ profile.first_name }}"
+    text: "Your cart: {{ event.product_id }}"
+)";
+
+TEST(ConfigLoaderTest, LoadsACompleteJourney) {
+  std::string yaml = std::string(kTemplates) + R"(
+settings:
+  default_timezone: Europe/Berlin
+policies:
+  frequency_caps:
+    - { channels: all, max: 2, per: 1d }
+    - { channels: [email], max: 1, per: local_day }
+  quiet_hours: { start: "21:00", end: "08:00", action: defer }
+segments:
+  - id: shoppers
+    condition: 'count("Product Viewed", within: 7d) >= 3'
+journeys:
+  - id: cart
+    name: Abandoned cart
+    trigger: { event: Product Added, where: 'event.price > 0' }
+    key: event.product_id
+    reentry: { cooldown: 1d }
+    exit_on:
+      - { event: Order Completed, where: 'event.product_id == trigger.product_id' }
+    goal: { event: Order Completed, within: 3d }
+    steps:
+      - id: hold
+        holdout: 10%
+      - id: wait
+        wait: 1h
+      - id: remind
+        send: { channel: [email, push], template: t1, promo: { prefix: CART- } }
+      - id: later
+        wait_until: { time: "10:00", days: weekdays }
+      - id: check
+        branch:
+          - if: 'in_segment("shoppers")'
+            next: remind2
+          - else: end
+      - id: remind2
+        send: { channel: email, template: t1 }
+)";
+  std::vector<std::string> errors;
+  auto config = LoadConfigText(yaml, "c.yaml", &errors);
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  const Config& c = **config;
+  ASSERT_EQ(c.journeys.size(), 1u);
+  const JourneyDef& j = *c.journeys[0];
+  EXPECT_EQ(j.steps.size(), 6u);
+  EXPECT_EQ(j.steps[0].holdout_basis_points, 1000u);
+  EXPECT_EQ(j.steps[2].channels.size(), 2u);
+  EXPECT_EQ(j.steps[3].weekday_mask, 0b0111110);
+  EXPECT_EQ(j.steps[4].branches[1].next, kEnd);
+  EXPECT_EQ(j.reentry, JourneyDef::Reentry::kCooldown);
+  EXPECT_EQ(c.policies.caps.size(), 2u);
+  EXPECT_TRUE(c.policies.caps[1].local_day);
+  EXPECT_EQ(c.policies.caps[0].label, "2 per 1d (all channels)");
+  ASSERT_EQ(c.history.rules.size(), 1u);
+  EXPECT_EQ(c.history.rules[0].name, "Product Viewed");
+}
+
+TEST(ConfigLoaderTest, UnknownStepTypeNamesThePlace) {
+  auto errors = Errors(R"(journeys:
+  - id: j
+    trigger: { event: A }
+    steps:
+      - id: s1
+        wiat: 1h
+)");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "c.yaml:6:9: unknown step type 'wiat' (wait, wait_until, wait_for, branch, "
+                       "split, holdout, send, update_profile, webhook, exit)");
+}
+
+TEST(ConfigLoaderTest, DanglingAndUnreachableSteps) {
+  auto errors = Errors(R"(journeys:
+  - id: j
+    trigger: { event: A }
+    steps:
+      - { id: a, wait: 1h, next: nowhere }
+      - { id: b, exit: done }
+      - { id: c, wait: 1h, next: b }
+)");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], "c.yaml:5:34: no step 'nowhere' in journey 'j'");
+  EXPECT_EQ(errors[1], "c.yaml:7:9: step 'c' is unreachable");
+}
+
+TEST(ConfigLoaderTest, BadDurationAndTimeZone) {
+  auto errors = Errors(R"(settings:
+  default_timezone: Mars/Base
+journeys:
+  - id: j
+    trigger: { event: A }
+    steps:
+      - wait: 3 days
+)");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], "c.yaml:2:21: unknown time zone 'Mars/Base' (use an IANA name like "
+                       "Europe/Berlin)");
+  EXPECT_EQ(errors[1], "c.yaml:7:15: bad duration '3 days' (missing or unknown unit; use ms, s, "
+                       "m, h, d or w)");
+}
+
+TEST(ConfigLoaderTest, ConditionErrorsPointInsideTheScalar) {
+  auto errors = Errors(R"(segments:
+  - id: s
+    condition: 'profile.revenue > "a lot"'
+  - id: t
+    condition: profile.country === "DE"
+)");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], "c.yaml:3:33: cannot compare number with string");
+  EXPECT_EQ(errors[1], "c.yaml:5:34: use '==' to compare");
+}
+
+TEST(ConfigLoaderTest, TemplateSyntaxErrorsPointInsideTheTemplate) {
+  auto errors = Errors(R"(templates:
+  - id: t
+    subject: "Hello {{ profile.name "
+    text: |
+      line one
+      {% if x %}never closed
+)");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], "c.yaml:3:21: template: output '{{' is not closed with '}}'");
+  EXPECT_EQ(errors[1], "c.yaml:6:7: template: tag 'if' is not closed");
+}
+
+TEST(ConfigLoaderTest, CycleWithoutWaitIsRejected) {
+  auto errors = Errors(R"(journeys:
+  - id: j
+    trigger: { event: A }
+    steps:
+      - id: a
+        branch:
+          - if: 'profile.x == 1'
+            next: b
+          - else: end
+      - id: b
+        update_profile: { set: { x: 2 } }
+        next: a
+)");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "c.yaml:5:9: steps from 'a' back to itself form a cycle without a wait");
+}
+
+TEST(ConfigLoaderTest, CycleThroughAWaitIsFine) {
+  EXPECT_TRUE(Errors(R"(journeys:
+  - id: j
+    trigger: { event: A }
+    steps:
+      - { id: a, wait: 1d }
+      - id: b
+        branch:
+          - { if: 'profile.x == 1', next: a }
+          - else: end
+)").empty());
+}
+
+TEST(ConfigLoaderTest, UnknownReferencesAndKeys) {
+  auto errors = Errors(R"(journeys:
+  - id: j
+    trigger: { event: A }
+    tigger: oops
+    steps:
+      - send: { channel: fax, template: nope }
+)");
+  ASSERT_EQ(errors.size(), 1u);  // unknown key stops the journey before its steps
+  EXPECT_EQ(errors[0].rfind("c.yaml:4:5: unknown key 'tigger' in journey", 0), 0u) << errors[0];
+
+  errors = Errors(R"(journeys:
+  - id: j
+    trigger: { event: A }
+    steps:
+      - send: { channel: fax, template: nope }
+)");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], "c.yaml:5:26: unknown channel 'fax'");
+  EXPECT_EQ(errors[1], "c.yaml:5:41: unknown template 'nope'");
+}
+
+TEST(ConfigLoaderTest, EventIsNotAvailableInBranches) {
+  auto errors = Errors(R"(journeys:
+  - id: j
+    trigger: { event: A }
+    steps:
+      - branch:
+          - { if: 'event.price > 3', next: end }
+          - else: end
+)");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].rfind("c.yaml:6:20: 'event' is not available here", 0), 0u) << errors[0];
+}
+
+TEST(ConfigLoaderTest, YamlSyntaxErrorHasPosition) {
+  auto errors = Errors("journeys:\n  - id: [unclosed\n");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].rfind("c.yaml:", 0), 0u);
+}
+
+TEST(ConfigLoaderTest, JsonIsAccepted) {
+  EXPECT_TRUE(Errors(R"({"journeys": [{"id": "j", "trigger": {"event": "A"},
+                         "steps": [{"wait": "1h"}, {"exit": "done"}]}]})").empty());
+}
+
+}  // namespace
+}  // namespace waymark
