@@ -1,0 +1,143 @@
+// Datum: the value an expression evaluates to while a template renders.
+//
+// A Datum never owns memory: strings are views into the template source, into the variables being
+// rendered or into the render's Arena; lists and objects point at a Value, at an Arena list, or
+// describe an integer range. This keeps evaluation free of allocations on the common paths.
+// Conversions follow JavaScript semantics, since liquidjs (our reference) inherits them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/value.h"
+
+namespace waymark::tmpl {
+
+struct Forloop;
+struct Datum;
+using DatumList = std::vector<Datum>;
+
+struct Datum {
+  // Three nils, as liquidjs has them: kNil is an undefined variable (JavaScript undefined), kNull a
+  // JSON null from the variables, kNilLiteral the `nil` literal (liquidjs's NullDrop). They print
+  // alike and are all falsy; they differ in `==` and ordering comparisons.
+  enum class Kind : uint8_t {
+    kNil, kNull, kNilLiteral, kBool, kNumber, kString, kEmpty, kBlank,
+    kList,     // value: a Value list
+    kObject,   // value: a Value object
+    kArray,    // array: a list made while rendering
+    kRange,    // integers number..range_end, inclusive
+    kForloop,  // forloop
+  };
+
+  Kind kind = Kind::kNil;
+  bool boolean = false;
+  double number = 0;
+  int64_t range_end = 0;
+  std::string_view str;
+  union {
+    const Value* value = nullptr;
+    const DatumList* array;
+    const Forloop* forloop;
+  };
+
+  static Datum Nil() { return Datum(); }
+  static Datum Bool(bool b) { Datum d; d.kind = Kind::kBool; d.boolean = b; return d; }
+  static Datum Number(double n) { Datum d; d.kind = Kind::kNumber; d.number = n; return d; }
+  static Datum String(std::string_view s) { Datum d; d.kind = Kind::kString; d.str = s; return d; }
+  static Datum Array(const DatumList* a) { Datum d; d.kind = Kind::kArray; d.array = a; return d; }
+  static Datum Range(int64_t lo, int64_t hi);
+  static Datum Of(const Value& v);
+
+  bool is_nil() const {
+    return kind == Kind::kNil || kind == Kind::kNull || kind == Kind::kNilLiteral;
+  }
+  bool is_string() const { return kind == Kind::kString; }
+  bool is_number() const { return kind == Kind::kNumber; }
+  bool is_listlike() const {
+    return kind == Kind::kList || kind == Kind::kArray || kind == Kind::kRange;
+  }
+  bool truthy() const { return !is_nil() && !(kind == Kind::kBool && !boolean); }
+};
+
+// The state behind the `forloop` object of one for loop.
+struct Forloop {
+  int64_t index0 = 0;
+  int64_t length = 0;
+  const Forloop* parent = nullptr;
+};
+
+// Size and elements of a list-like Datum (kList, kArray, kRange).
+size_t ListSize(const Datum& d);
+Datum ListAt(const Datum& d, size_t i);
+
+// A Datum seen as a sequence the way liquidjs's toArray does: nil is empty, list-likes are their
+// elements, anything else is a one-element sequence.
+class Seq {
+ public:
+  explicit Seq(const Datum& d) : d_(d) {}
+  size_t size() const;
+  Datum operator[](size_t i) const;
+
+ private:
+  const Datum& d_;
+};
+
+// Owns what filters create during one render: strings, lists and loop states. Mark/Release let
+// an output statement hand back what it made once its text has been appended.
+class Arena {
+ public:
+  std::string* NewString();
+  DatumList* NewList();
+  Forloop* NewForloop();
+  std::string_view Keep(std::string_view s);  // A copy of `s` that lives as long as the render.
+
+  struct Mark {
+    size_t strings, lists, loops;
+  };
+  Mark mark() const { return {strings_used_, lists_used_, loops_used_}; }
+  void Release(Mark m);
+  // Drops everything; keeps at most a few buffers for the next render.
+  void Reset();
+
+ private:
+  std::vector<std::unique_ptr<std::string>> strings_;
+  std::vector<std::unique_ptr<DatumList>> lists_;
+  std::vector<std::unique_ptr<Forloop>> loops_;
+  size_t strings_used_ = 0, lists_used_ = 0, loops_used_ = 0;
+};
+
+// Appends the text Liquid prints for `d` ({{ d }}): nil and null print nothing, numbers as
+// JavaScript prints them, lists as the concatenation of their elements.
+void AppendText(const Datum& d, std::string* out);
+
+// JavaScript's String(d): lists join their elements with ",", nil is "undefined".
+void AppendJsString(const Datum& d, std::string* out);
+
+// Appends `n` as JavaScript's Number.prototype.toString does ("2.5", "1e+21", "0.1", "-0" -> "0").
+void AppendJsNumber(double n, std::string* out);
+
+// JavaScript's unary plus: strings are parsed ("  12 " -> 12, "abc" -> NaN), null is 0,
+// undefined NaN, booleans 0/1.
+double JsToNumber(const Datum& d);
+// liquidjs's toNumber: JsToNumber with NaN turned into 0.
+double ToNumberOr0(const Datum& d);
+
+// liquidjs's `==` (strict for scalars, element-wise for lists, empty/blank as special values).
+bool LiquidEquals(const Datum& a, const Datum& b);
+// liquidjs's `<` and friends; `op` is one of '<', '>', 'l' (<=), 'g' (>=).
+bool LiquidCompare(const Datum& a, const Datum& b, char op);
+// liquidjs's `contains`.
+bool LiquidContains(const Datum& a, const Datum& b);
+
+// Property access as liquidjs reads it: object members, list indexes (negative from the end),
+// string indexes, and the `size`, `first`, `last` pseudo-properties; nil when absent.
+Datum GetKey(const Datum& d, std::string_view key, Arena* arena);
+Datum GetIndex(const Datum& d, double index, Arena* arena);
+// Member access with a computed key (numbers index, strings name a member).
+Datum GetComputed(const Datum& d, const Datum& key, Arena* arena);
+
+}  // namespace waymark::tmpl

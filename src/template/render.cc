@@ -1,0 +1,429 @@
+// Template::Parse and Template::Render: the tree walk that turns nodes into text.
+#include <cmath>
+#include <string>
+
+#include "template/ast.h"
+#include "template/filters.h"
+#include "template/lexer.h"
+#include "template/parser.h"
+
+namespace waymark {
+
+std::string TemplateError::ToString() const {
+  return std::to_string(line) + ":" + std::to_string(col) + ": " + message;
+}
+
+Result<Template> Template::Parse(std::string_view text) {
+  TemplateError error;
+  return Parse(text, &error);
+}
+
+Result<Template> Template::Parse(std::string_view text, TemplateError* error) {
+  auto impl = std::make_shared<Impl>();
+  impl->source.assign(text);
+  *error = TemplateError();
+  tmpl::Parser parser(impl.get());
+  if (!parser.Parse(error)) return Status::Parse(error->ToString());
+  return Template(std::move(impl));
+}
+
+const std::vector<std::string>& Template::variables() const { return impl_->variables; }
+
+namespace tmpl {
+namespace {
+
+constexpr int64_t kMaxRange = 10'000'000;
+
+// Filters see the nil literal as a plain null, as liquidjs's toValue makes it.
+Datum AsFilterValue(Datum d) {
+  if (d.kind == Datum::Kind::kNilLiteral) d.kind = Datum::Kind::kNull;
+  return d;
+}
+
+struct Binding {
+  std::string_view name;
+  Datum value;
+};
+
+// Buffers a thread reuses from one render to the next, so that steady-state rendering does not
+// allocate.
+struct Scratch {
+  Arena arena;
+  std::vector<Binding> loop_vars;  // innermost last
+  std::vector<Binding> assigns;    // the bottom scope: assign and capture
+  std::vector<Binding> counters;   // increment/decrement
+  std::vector<Datum> args;
+  bool in_use = false;
+
+  void Reset() {
+    arena.Reset();
+    loop_vars.clear();
+    assigns.clear();
+    counters.clear();
+    args.clear();
+  }
+};
+
+class Renderer {
+ public:
+  Renderer(const Template::Impl& impl, const Value& vars, const RenderOptions& opts,
+           Scratch* scratch)
+      : impl_(impl), vars_(vars), opts_(opts), s_(*scratch), env_{&scratch->arena, &opts} {}
+
+  Status Run(std::string* out) {
+    RenderBlock(impl_.root, out);
+    return std::move(error_);
+  }
+
+ private:
+  enum class Flow : uint8_t { kNormal, kBreak, kContinue };
+
+  bool RenderBlock(const Block& block, std::string* out);
+  bool RenderNode(const Node& node, std::string* out);
+  bool RenderOutput(const Node& node, std::string* out);
+  bool RenderIf(const Node& node, std::string* out);
+  bool RenderCase(const Node& node, std::string* out);
+  bool RenderFor(const Node& node, std::string* out);
+  bool RenderLoopBody(const Node& node, const Datum& items, size_t begin, size_t count,
+                      bool reversed, std::string* out);
+  bool RenderCapture(const Node& node);
+  bool RenderCounter(const Node& node, std::string* out);
+
+  bool Eval(int32_t index, Datum* out);
+  bool EvalFiltered(const FilteredExpr& fe, Datum* out);
+  bool EvalSteps(const Expr& e, Datum* cur);
+  bool EvalRange(const Expr& e, Datum* out);
+  bool ApplyFilters(const FilteredExpr& fe, Datum* cur);
+  Datum Lookup(std::string_view name) const;
+  void Assign(std::string_view name, const Datum& value);
+  Datum Enumerable(const Datum& d);
+  bool Fail(uint32_t offset, const Status& status);
+
+  const Template::Impl& impl_;
+  const Value& vars_;
+  const RenderOptions& opts_;
+  Scratch& s_;
+  FilterEnv env_;
+  const Forloop* loop_ = nullptr;
+  Flow flow_ = Flow::kNormal;
+  Status error_;
+};
+
+bool Renderer::Fail(uint32_t offset, const Status& status) {
+  int line, col;
+  LineCol(impl_.source, offset, &line, &col);
+  error_ = status.WithPrefix(std::to_string(line) + ":" + std::to_string(col) + ": ");
+  return false;
+}
+
+bool Renderer::RenderBlock(const Block& block, std::string* out) {
+  for (const Node& node : block) {
+    if (!RenderNode(node, out)) return false;
+    if (flow_ != Flow::kNormal) return true;
+  }
+  return true;
+}
+
+bool Renderer::RenderNode(const Node& node, std::string* out) {
+  switch (node.kind) {
+    case NodeKind::kText: out->append(node.text); return true;
+    case NodeKind::kOutput: return RenderOutput(node, out);
+    case NodeKind::kIf: return RenderIf(node, out);
+    case NodeKind::kCase: return RenderCase(node, out);
+    case NodeKind::kFor: return RenderFor(node, out);
+    case NodeKind::kBreak: flow_ = Flow::kBreak; return true;
+    case NodeKind::kContinue: flow_ = Flow::kContinue; return true;
+    case NodeKind::kAssign: {
+      Datum v;
+      if (!EvalFiltered(node.value, &v)) return false;
+      Assign(node.text, v);
+      return true;
+    }
+    case NodeKind::kCapture: return RenderCapture(node);
+    case NodeKind::kIncrement:
+    case NodeKind::kDecrement: return RenderCounter(node, out);
+  }
+  return true;
+}
+
+bool Renderer::RenderOutput(const Node& node, std::string* out) {
+  Arena::Mark mark = s_.arena.mark();
+  Datum v;
+  if (!EvalFiltered(node.value, &v)) return false;
+  AppendText(v, out);
+  s_.arena.Release(mark);  // Nothing refers to what the filters made once it is printed.
+  return true;
+}
+
+bool Renderer::RenderIf(const Node& node, std::string* out) {
+  for (const Branch& b : node.branches) {
+    bool taken = true;
+    if (!b.conds.empty()) {
+      Arena::Mark mark = s_.arena.mark();
+      Datum v;
+      if (!EvalFiltered(b.conds[0], &v)) return false;
+      s_.arena.Release(mark);
+      taken = v.truthy() != b.negate;
+    }
+    if (taken) return RenderBlock(b.body, out);
+  }
+  return true;
+}
+
+// Every `when` whose value equals the subject renders (liquidjs and Shopify agree); `else` renders
+// when none did.
+bool Renderer::RenderCase(const Node& node, std::string* out) {
+  Arena::Mark mark = s_.arena.mark();
+  Datum subject;
+  if (!EvalFiltered(node.value, &subject)) return false;
+  bool hit = false;
+  for (const Branch& b : node.branches) {
+    if (b.conds.empty()) {
+      if (!hit && !RenderBlock(b.body, out)) return false;
+      continue;
+    }
+    for (const FilteredExpr& c : b.conds) {
+      Datum v;
+      if (!Eval(c.expr, &v)) return false;
+      if (!LiquidEquals(subject, v)) continue;
+      hit = true;
+      if (!RenderBlock(b.body, out)) return false;
+      break;
+    }
+    if (flow_ != Flow::kNormal) break;
+  }
+  if (!hit) s_.arena.Release(mark);
+  return true;
+}
+
+// liquidjs's toEnumerable: lists as they are, a non-empty string as one item, an object as its
+// [key, value] pairs, anything else as nothing.
+Datum Renderer::Enumerable(const Datum& d) {
+  if (d.is_listlike()) return d;
+  DatumList* items = s_.arena.NewList();
+  if (d.is_string() && !d.str.empty()) items->push_back(d);
+  if (d.kind == Datum::Kind::kObject) {
+    for (const Value::Member& m : d.value->as_object()) {
+      DatumList* pair = s_.arena.NewList();
+      pair->push_back(Datum::String(m.first));
+      pair->push_back(Datum::Of(m.second));
+      items->push_back(Datum::Array(pair));
+    }
+  }
+  return Datum::Array(items);
+}
+
+bool Renderer::RenderFor(const Node& node, std::string* out) {
+  Datum collection, limit, offset;
+  if (!Eval(node.value.expr, &collection)) return false;
+  if (node.limit >= 0 && !Eval(node.limit, &limit)) return false;
+  if (node.offset >= 0 && !Eval(node.offset, &offset)) return false;
+  Datum items = Enumerable(collection);
+
+  // Modifiers apply in liquidjs's order: offset, then limit, then reversed.
+  double size = static_cast<double>(ListSize(items));
+  double begin = 0, end = size;
+  if (node.offset >= 0) begin = std::min(size, std::max(0.0, std::trunc(ToNumberOr0(offset))));
+  if (node.limit >= 0) {
+    double n = std::trunc(JsToNumber(limit) + std::min(std::trunc(ToNumberOr0(offset)), 0.0));
+    end = std::isnan(n) ? begin : std::min(end, begin + std::max(n, 0.0));
+  }
+  size_t count = end > begin ? static_cast<size_t>(end - begin) : 0;
+  if (count == 0) return RenderBlock(node.else_body, out);
+  return RenderLoopBody(node, items, static_cast<size_t>(begin), count, node.reversed, out);
+}
+
+bool Renderer::RenderLoopBody(const Node& node, const Datum& items, size_t begin, size_t count,
+                              bool reversed, std::string* out) {
+  Forloop* loop = s_.arena.NewForloop();
+  loop->length = static_cast<int64_t>(count);
+  loop->parent = loop_;
+  Datum loop_datum;
+  loop_datum.kind = Datum::Kind::kForloop;
+  loop_datum.forloop = loop;
+  size_t slot = s_.loop_vars.size();
+  s_.loop_vars.push_back({"forloop", loop_datum});
+  s_.loop_vars.push_back({node.text, Datum()});
+  const Forloop* saved = loop_;
+  loop_ = loop;
+  bool ok = true;
+  for (size_t i = 0; i < count; ++i) {
+    size_t index = reversed ? begin + count - 1 - i : begin + i;
+    loop->index0 = static_cast<int64_t>(i);
+    s_.loop_vars[slot + 1].value = ListAt(items, index);
+    if (!(ok = RenderBlock(node.body, out))) break;
+    if (flow_ == Flow::kBreak) {
+      flow_ = Flow::kNormal;
+      break;
+    }
+    flow_ = Flow::kNormal;
+  }
+  loop_ = saved;
+  s_.loop_vars.resize(slot);
+  return ok;
+}
+
+bool Renderer::RenderCapture(const Node& node) {
+  std::string* text = s_.arena.NewString();
+  if (!RenderBlock(node.body, text)) return false;
+  Assign(node.text, Datum::String(*text));
+  return true;
+}
+
+// liquidjs keeps counters among the variables given to the render, so a counter starts from a
+// numeric variable of the same name and, once set, hides it.
+bool Renderer::RenderCounter(const Node& node, std::string* out) {
+  Binding* counter = nullptr;
+  for (Binding& b : s_.counters) {
+    if (b.name == node.text) counter = &b;
+  }
+  if (counter == nullptr) {
+    const Value* v = vars_.Find(node.text);
+    double start = (v != nullptr && v->is_number()) ? v->as_number() : 0;
+    s_.counters.push_back({node.text, Datum::Number(start)});
+    counter = &s_.counters.back();
+  }
+  if (node.kind == NodeKind::kIncrement) {
+    AppendJsNumber(counter->value.number, out);
+    counter->value.number += 1;
+  } else {
+    counter->value.number -= 1;
+    AppendJsNumber(counter->value.number, out);
+  }
+  return true;
+}
+
+void Renderer::Assign(std::string_view name, const Datum& value) {
+  for (Binding& b : s_.assigns) {
+    if (b.name == name) {
+      b.value = value;
+      return;
+    }
+  }
+  s_.assigns.push_back({name, value});
+}
+
+Datum Renderer::Lookup(std::string_view name) const {
+  for (size_t i = s_.loop_vars.size(); i-- > 0;) {
+    if (s_.loop_vars[i].name == name) return s_.loop_vars[i].value;
+  }
+  for (const Binding& b : s_.assigns) {
+    if (b.name == name) return b.value;
+  }
+  for (const Binding& b : s_.counters) {
+    if (b.name == name) return b.value;
+  }
+  const Value* v = vars_.Find(name);
+  return v != nullptr ? Datum::Of(*v) : Datum::Nil();
+}
+
+bool Renderer::EvalFiltered(const FilteredExpr& fe, Datum* out) {
+  if (!Eval(fe.expr, out)) return false;
+  return fe.filter_count == 0 || ApplyFilters(fe, out);
+}
+
+bool Renderer::ApplyFilters(const FilteredExpr& fe, Datum* cur) {
+  for (uint32_t i = 0; i < fe.filter_count; ++i) {
+    const FilterCall& call = impl_.filters[fe.filter_begin + i];
+    size_t base = s_.args.size();
+    for (uint32_t a = 0; a < call.arg_count; ++a) {
+      Datum v;
+      if (!Eval(impl_.filter_args[call.arg_begin + a].expr, &v)) return false;
+      s_.args.push_back(AsFilterValue(v));
+    }
+    FilterArgs args{s_.args.data() + base, call.arg_count, call.allow_false};
+    Datum result;
+    Status st = ApplyFilter(call.id, AsFilterValue(*cur), args, env_, &result);
+    s_.args.resize(base);
+    if (!st.ok()) return Fail(call.offset, st);
+    *cur = result;
+  }
+  return true;
+}
+
+bool Renderer::Eval(int32_t index, Datum* out) {
+  const Expr& e = impl_.exprs[index];
+  switch (e.kind) {
+    case ExprKind::kLiteral: *out = e.literal; return true;
+    case ExprKind::kVariable:
+      *out = Lookup(e.name);
+      return e.step_count == 0 || EvalSteps(e, out);
+    case ExprKind::kPath: return Eval(e.lhs, out) && EvalSteps(e, out);
+    case ExprKind::kRange: return EvalRange(e, out);
+    default: break;
+  }
+  Datum l, r;
+  if (!Eval(e.lhs, &l)) return false;
+  if (e.kind == ExprKind::kNot) {
+    *out = Datum::Bool(!l.truthy());
+    return true;
+  }
+  if (!Eval(e.rhs, &r)) return false;
+  switch (e.kind) {
+    case ExprKind::kAnd: *out = Datum::Bool(l.truthy() && r.truthy()); break;
+    case ExprKind::kOr: *out = Datum::Bool(l.truthy() || r.truthy()); break;
+    case ExprKind::kEq: *out = Datum::Bool(LiquidEquals(l, r)); break;
+    case ExprKind::kNe: *out = Datum::Bool(!LiquidEquals(l, r)); break;
+    case ExprKind::kLt: *out = Datum::Bool(LiquidCompare(l, r, '<')); break;
+    case ExprKind::kGt: *out = Datum::Bool(LiquidCompare(l, r, '>')); break;
+    case ExprKind::kLe: *out = Datum::Bool(LiquidCompare(l, r, 'l')); break;
+    case ExprKind::kGe: *out = Datum::Bool(LiquidCompare(l, r, 'g')); break;
+    case ExprKind::kContains: *out = Datum::Bool(LiquidContains(l, r)); break;
+    default: *out = Datum::Nil();
+  }
+  return true;
+}
+
+bool Renderer::EvalSteps(const Expr& e, Datum* cur) {
+  for (uint32_t i = 0; i < e.step_count && !cur->is_nil(); ++i) {
+    const PathStep& step = impl_.steps[e.step_begin + i];
+    switch (step.kind) {
+      case PathStep::Kind::kKey: *cur = GetKey(*cur, step.key, &s_.arena); break;
+      case PathStep::Kind::kIndex: *cur = GetIndex(*cur, step.index, &s_.arena); break;
+      case PathStep::Kind::kComputed: {
+        Datum key;
+        if (!Eval(step.expr, &key)) return false;
+        *cur = GetComputed(*cur, key, &s_.arena);
+        break;
+      }
+    }
+  }
+  return true;
+}
+
+bool Renderer::EvalRange(const Expr& e, Datum* out) {
+  Datum lo, hi;
+  if (!Eval(e.lhs, &lo) || !Eval(e.rhs, &hi)) return false;
+  double a = std::trunc(JsToNumber(lo)), b = std::trunc(JsToNumber(hi));
+  if (std::isnan(a) || std::isnan(b) || b < a) {
+    *out = Datum::Range(0, -1);
+    return true;
+  }
+  if (b - a >= static_cast<double>(kMaxRange)) {
+    error_ = Status::Invalid("range (" + std::to_string(int64_t(a)) + ".." +
+                             std::to_string(int64_t(b)) + ") has more than " +
+                             std::to_string(kMaxRange) + " items");
+    return false;
+  }
+  *out = Datum::Range(static_cast<int64_t>(a), static_cast<int64_t>(b));
+  return true;
+}
+
+}  // namespace
+}  // namespace tmpl
+
+Status Template::Render(const Value& vars, const RenderOptions& opts, std::string* out) const {
+  thread_local tmpl::Scratch shared;
+  tmpl::Scratch local;
+  tmpl::Scratch* scratch = shared.in_use ? &local : &shared;
+  scratch->in_use = true;
+  size_t old_size = out->size();
+  out->reserve(old_size + impl_->text_bytes + impl_->text_bytes / 2);
+  Status st = tmpl::Renderer(*impl_, vars, opts, scratch).Run(out);
+  if (!st.ok()) out->resize(old_size);
+  scratch->Reset();
+  scratch->in_use = false;
+  return st;
+}
+
+}  // namespace waymark
