@@ -302,6 +302,12 @@ TEST(CsvReaderTest, MessageIdSources) {
   EXPECT_EQ(by_column.events[2].message_id, LineMessageId("d.csv", 4));  // empty: by line
 }
 
+TEST(CsvReaderTest, HexMessageIdMatchesCoreHexId) {
+  for (uint64_t v : {uint64_t(0), uint64_t(1), uint64_t(0xdeadbeef), ~uint64_t(0)}) {
+    EXPECT_EQ(HexMessageId(v), HexId(v));
+  }
+}
+
 TEST(CsvReaderTest, LineIdsDependOnTheBaseNameOnly) {
   EXPECT_EQ(LineMessageId("/a/b/d.csv", 7), LineMessageId("d.csv", 7));
   EXPECT_NE(LineMessageId("d.csv", 7), LineMessageId("e.csv", 7));

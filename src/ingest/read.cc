@@ -98,9 +98,16 @@ std::string Where(std::string_view path, uint64_t line, uint64_t col) {
   return std::string(path) + ":" + std::to_string(line) + ":" + std::to_string(col);
 }
 
+std::string HexMessageId(uint64_t hash) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, hash >>= 4) out[size_t(i)] = kDigits[hash & 15];
+  return out;
+}
+
 std::string LineMessageId(std::string_view path, uint64_t line) {
   std::string_view base = path.substr(path.find_last_of('/') + 1);
-  return HexId(HashCombine(Hash64(base), line));
+  return HexMessageId(HashCombine(Hash64(base), line));
 }
 
 }  // namespace waymark::ingest

@@ -61,6 +61,10 @@ Status ReportBadRow(const ReadOptions& options, std::string where, std::string m
 // "path:line:col".
 std::string Where(std::string_view path, uint64_t line, uint64_t col);
 
+// 16 lowercase hex digits: the same text as HexId in core/hash.h, without going through printf,
+// since every row without its own id needs one.
+std::string HexMessageId(uint64_t hash);
+
 // The messageId given to a row that has none: 16 hex digits of a hash of the file's base name
 // and the 1-based line number, so re-reading the same file gives the same ids wherever it lives.
 std::string LineMessageId(std::string_view path, uint64_t line);

@@ -132,7 +132,10 @@ Status GetTimestamp(const Value& obj, Event* e) {
 }
 
 Status GetBags(const Value& obj, Event* e) {
-  const Value *properties, *traits, *context, *context_traits = nullptr;
+  const Value* properties = nullptr;
+  const Value* traits = nullptr;
+  const Value* context = nullptr;
+  const Value* context_traits = nullptr;
   WAYMARK_RETURN_IF_ERROR(GetObject(obj, "properties", "properties", &properties));
   WAYMARK_RETURN_IF_ERROR(GetObject(obj, "traits", "traits", &traits));
   WAYMARK_RETURN_IF_ERROR(GetObject(obj, "context", "context", &context));
