@@ -387,9 +387,10 @@ void Shard::TryEnter(ProfileState* ps, uint32_t journey_index, const Event* trig
   const JourneyDef& j = *jp;
   JourneyStats& stats = results_.journeys[journey_index];
   expr::EvalContext ctx = Context(*ps, trigger, nullptr);
-  auto skip = [&](const std::string& reason) {
+  // `reason` is the report's category; `detail` only goes to the trace.
+  auto skip = [&](const char* reason, const std::string& detail) {
     stats.skipped[reason]++;
-    Trace(ps, "journey " + j.id + ": not entered, " + reason);
+    Trace(ps, "journey " + j.id + ": not entered, " + detail);
   };
 
   if (!j.entry_filter.empty()) {
@@ -403,20 +404,22 @@ void Shard::TryEnter(ProfileState* ps, uint32_t journey_index, const Event* trig
   std::string key;
   if (!j.key.empty()) {
     key = j.key.EvalText(ctx);
-    if (key.empty()) return skip("key " + Quote(j.key.text()) + " is missing");
+    if (key.empty()) return skip("no key", "key " + Quote(j.key.text()) + " is missing");
   }
   for (const Instance& inst : ps->instances) {
     if (inst.active() && inst.journey->id == j.id && inst.key == key) {
-      return skip("already active" + (key.empty() ? std::string() : " for key " + Quote(key)));
+      return skip("already active", "already active" +
+                                        (key.empty() ? std::string() : " for key " + Quote(key)));
     }
   }
   JourneyMemory* mem = ps->Memory(j.id);
   if (j.reentry == JourneyDef::Reentry::kNever && mem->entries > 0) {
-    return skip("re-entry is never and the profile entered before");
+    return skip("re-entry never", "re-entry is never and the profile entered before");
   }
   if (j.reentry == JourneyDef::Reentry::kCooldown && mem->entries > 0 &&
       now_ < mem->last_entered + j.cooldown) {
-    return skip("in re-entry cooldown until " + FormatIsoTime(mem->last_entered + j.cooldown));
+    return skip("re-entry cooldown",
+                "in re-entry cooldown until " + FormatIsoTime(mem->last_entered + j.cooldown));
   }
 
   Instance inst;

@@ -1,0 +1,255 @@
+#include "analytics/report.h"
+
+#include <cstdio>
+
+#include "analytics/lift.h"
+
+namespace waymark {
+
+namespace {
+
+std::string Num(uint64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = int(s.size()) - 3; i > 0; i -= 3) s.insert(size_t(i), ",");
+  return s;
+}
+
+std::string Pct(double rate) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f%%", rate * 100);
+  return buf;
+}
+
+std::string Points(double diff) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%+.1f pp", diff * 100);
+  return buf;
+}
+
+std::string Fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+  return buf;
+}
+
+std::string Counts(const std::map<std::string, uint64_t>& m) {
+  std::string out;
+  for (const auto& [k, v] : m) out += (out.empty() ? "" : ", ") + k + " " + Num(v);
+  return out.empty() ? "none" : out;
+}
+
+void AppendStep(const StepDef& s, const StepStats& st, std::string* out) {
+  char head[160];
+  std::snprintf(head, sizeof(head), "    %-22s %-14s entered %s", s.id.c_str(),
+                std::string(StepKindName(s.kind)).c_str(), Num(st.entered).c_str());
+  *out += head;
+  if (!st.sent.empty()) *out += "; sent " + Counts(st.sent);
+  if (!st.suppressed.empty()) *out += "; suppressed " + Counts(st.suppressed);
+  if (st.held_out > 0) *out += "; held out " + Num(st.held_out);
+  if (st.deferred > 0) *out += "; deferred by quiet hours " + Num(st.deferred);
+  if (!st.arms.empty()) *out += "; -> " + Counts(st.arms);
+  *out += "\n";
+}
+
+void AppendGoal(const JourneyDef& j, const JourneyStats& st, std::string* out) {
+  if (!j.has_goal) return;
+  uint64_t treated = st.entered - st.entered_control;
+  Lift lift = ComputeLift(st.converted, treated, st.converted_control, st.entered_control);
+  *out += "  goal: " + j.goal_event + " within " + FormatDuration(j.goal_window) + "\n";
+  *out += "    treated  " + Num(st.converted) + " / " + Num(treated) + " = " +
+          Pct(lift.treated_rate);
+  if (st.revenue > 0) *out += ", revenue " + Fixed(st.revenue, 2);
+  *out += "\n";
+  if (lift.has_control) {
+    *out += "    control  " + Num(st.converted_control) + " / " + Num(st.entered_control) +
+            " = " + Pct(lift.control_rate) + "\n";
+    *out += "    lift     " + Points(lift.difference) + " (95% CI " +
+            Points(lift.difference_ci.low) + " to " + Points(lift.difference_ci.high) + ")\n";
+  } else {
+    *out += "    control  none (add a holdout step to measure lift)\n";
+  }
+}
+
+}  // namespace
+
+std::string FormatReportText(const Config& config, const EngineResults& r, const RunInfo& run) {
+  std::string out = "Waymark replay report\n";
+  for (const std::string& in : run.inputs) out += "  input      " + in + "\n";
+  if (!run.mapping.empty()) out += "  mapping    " + run.mapping + "\n";
+  out += "  events     " + Num(run.events_read) + " read from " + Num(run.rows) + " rows, " +
+         Num(r.counters.duplicates) + " duplicates dropped, " + Num(run.bad_rows) +
+         " bad rows" + (run.late > 0 ? ", " + Num(run.late) + " late" : "") + "\n";
+  for (const std::string& bad : run.bad_examples) out += "             bad row " + bad + "\n";
+  out += "  profiles   " + Num(r.counters.profiles) + " (" + Num(r.counters.merges) +
+         " anonymous profiles merged into known ones)\n";
+  if (run.first_event != kTimeMax) {
+    out += "  time span  " + FormatIsoTime(run.first_event) + " to " +
+           FormatIsoTime(run.last_event) + "; timers ran to " + FormatIsoTime(run.until) + "\n";
+  }
+  out += "  order      " + run.ordering + "\n";
+  double eps = run.wall_seconds > 0 ? double(r.counters.events) / run.wall_seconds : 0;
+  out += "  run        " + std::to_string(run.shards) + " shard(s), " +
+         Fixed(run.wall_seconds, 3) + " s wall, " + Num(uint64_t(eps)) + " events/s\n";
+
+  for (size_t i = 0; i < config.journeys.size(); ++i) {
+    const JourneyDef& j = *config.journeys[i];
+    const JourneyStats& st = r.journeys[i];
+    out += "\nJourney " + j.name + " (" + j.id + " v" + std::to_string(j.version) +
+           (j.stage.empty() ? "" : ", " + j.stage) + ")\n";
+    out += "  entered " + Num(st.entered) + " (control " + Num(st.entered_control) +
+           "), active " + Num(st.active) + ", completed " + Num(st.completed) + "\n";
+    out += "  exited: " + Counts(st.exits) + "\n";
+    if (!st.skipped.empty()) out += "  not entered: " + Counts(st.skipped) + "\n";
+    AppendGoal(j, st, &out);
+    out += "  steps:\n";
+    for (size_t s = 0; s < j.steps.size(); ++s) {
+      AppendStep(j.steps[s], s < st.steps.size() ? st.steps[s] : StepStats{}, &out);
+    }
+  }
+
+  std::map<std::string, uint64_t> by_channel;
+  for (const JourneyStats& st : r.journeys) {
+    for (const StepStats& s : st.steps) {
+      for (const auto& [ch, n] : s.sent) by_channel[ch] += n;
+    }
+  }
+  out += "\nTotals\n";
+  out += "  messages   " + Num(r.counters.messages) + " (" + Counts(by_channel) + ")\n";
+  out += "  suppressed " + Counts(r.suppressed) + "\n";
+  out += "  segments   " + Num(r.counters.segment_entries) + " entries, " +
+         Num(r.counters.segment_exits) + " exits\n";
+  out += "  timers     " + Num(r.counters.timers_fired) + " fired\n";
+  return out;
+}
+
+namespace {
+
+void Key(std::string* out, const char* k) {
+  AppendJsonString(k, out);
+  out->push_back(':');
+}
+
+void MapJson(const std::map<std::string, uint64_t>& m, std::string* out) {
+  out->push_back('{');
+  bool first = true;
+  for (const auto& [k, v] : m) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJsonString(k, out);
+    *out += ":" + std::to_string(v);
+  }
+  out->push_back('}');
+}
+
+}  // namespace
+
+std::string FormatReportJson(const Config& config, const EngineResults& r, const RunInfo& run) {
+  std::string out = "{";
+  Key(&out, "run");
+  out += "{";
+  Key(&out, "inputs");
+  out += "[";
+  for (size_t i = 0; i < run.inputs.size(); ++i) {
+    if (i) out += ",";
+    AppendJsonString(run.inputs[i], &out);
+  }
+  out += "],";
+  Key(&out, "rows");
+  out += std::to_string(run.rows) + ",";
+  Key(&out, "events_read");
+  out += std::to_string(run.events_read) + ",";
+  Key(&out, "events_processed");
+  out += std::to_string(r.counters.events) + ",";
+  Key(&out, "duplicates");
+  out += std::to_string(r.counters.duplicates) + ",";
+  Key(&out, "bad_rows");
+  out += std::to_string(run.bad_rows) + ",";
+  Key(&out, "bad_row_examples");
+  out += "[";
+  for (size_t i = 0; i < run.bad_examples.size(); ++i) {
+    if (i) out += ",";
+    AppendJsonString(run.bad_examples[i], &out);
+  }
+  out += "],";
+  Key(&out, "late");
+  out += std::to_string(run.late) + ",";
+  Key(&out, "profiles");
+  out += std::to_string(r.counters.profiles) + ",";
+  Key(&out, "merges");
+  out += std::to_string(r.counters.merges) + ",";
+  Key(&out, "shards");
+  out += std::to_string(run.shards) + ",";
+  Key(&out, "wall_seconds");
+  out += Fixed(run.wall_seconds, 6) + ",";
+  Key(&out, "events_per_second");
+  out += Fixed(run.wall_seconds > 0 ? double(r.counters.events) / run.wall_seconds : 0, 0) + ",";
+  Key(&out, "messages");
+  out += std::to_string(r.counters.messages) + ",";
+  Key(&out, "suppressed");
+  MapJson(r.suppressed, &out);
+  out += "},";
+
+  Key(&out, "journeys");
+  out += "[";
+  for (size_t i = 0; i < config.journeys.size(); ++i) {
+    const JourneyDef& j = *config.journeys[i];
+    const JourneyStats& st = r.journeys[i];
+    if (i) out += ",";
+    out += "{";
+    Key(&out, "id");
+    AppendJsonString(j.id, &out);
+    out += ",";
+    Key(&out, "name");
+    AppendJsonString(j.name, &out);
+    out += ",\"version\":" + std::to_string(j.version);
+    out += ",\"entered\":" + std::to_string(st.entered);
+    out += ",\"entered_control\":" + std::to_string(st.entered_control);
+    out += ",\"active\":" + std::to_string(st.active);
+    out += ",\"completed\":" + std::to_string(st.completed) + ",";
+    Key(&out, "exits");
+    MapJson(st.exits, &out);
+    out += ",";
+    Key(&out, "not_entered");
+    MapJson(st.skipped, &out);
+    if (j.has_goal) {
+      uint64_t treated = st.entered - st.entered_control;
+      Lift lift = ComputeLift(st.converted, treated, st.converted_control, st.entered_control);
+      out += ",\"goal\":{\"event\":";
+      AppendJsonString(j.goal_event, &out);
+      out += ",\"treated\":" + std::to_string(treated) +
+             ",\"treated_conversions\":" + std::to_string(st.converted) +
+             ",\"control\":" + std::to_string(st.entered_control) +
+             ",\"control_conversions\":" + std::to_string(st.converted_control) +
+             ",\"treated_rate\":" + Fixed(lift.treated_rate, 6) +
+             ",\"control_rate\":" + Fixed(lift.control_rate, 6) +
+             ",\"revenue\":" + Fixed(st.revenue, 2) +
+             ",\"revenue_control\":" + Fixed(st.revenue_control, 2);
+      if (lift.has_control) {
+        out += ",\"difference\":" + Fixed(lift.difference, 6) + ",\"difference_ci95\":[" +
+               Fixed(lift.difference_ci.low, 6) + "," + Fixed(lift.difference_ci.high, 6) + "]";
+      }
+      out += "}";
+    }
+    out += ",\"steps\":[";
+    for (size_t s = 0; s < j.steps.size(); ++s) {
+      const StepStats& ss = s < st.steps.size() ? st.steps[s] : StepStats{};
+      if (s) out += ",";
+      out += "{\"id\":";
+      AppendJsonString(j.steps[s].id, &out);
+      out += ",\"type\":\"" + std::string(StepKindName(j.steps[s].kind)) + "\"";
+      out += ",\"entered\":" + std::to_string(ss.entered) + ",\"sent\":";
+      MapJson(ss.sent, &out);
+      out += ",\"suppressed\":";
+      MapJson(ss.suppressed, &out);
+      out += ",\"held_out\":" + std::to_string(ss.held_out);
+      out += ",\"deferred\":" + std::to_string(ss.deferred) + ",\"next\":";
+      MapJson(ss.arms, &out);
+      out += "}";
+    }
+    out += "]}";
+  }
+  out += "]}\n";
+  return out;
+}
+
+}  // namespace waymark
