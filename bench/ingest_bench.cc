@@ -24,8 +24,8 @@ std::string ReadAll(const std::string& path) {
 
 void SetCounters(benchmark::State& state, uint64_t bytes, uint64_t rows) {
   state.SetBytesProcessed(int64_t(bytes * state.iterations()));
-  state.counters["rows/s"] = benchmark::Counter(double(rows * state.iterations()),
-                                                benchmark::Counter::kIsRate);
+  state.counters["rows/s"] =
+      benchmark::Counter(double(rows * state.iterations()), benchmark::Counter::kIsRate);
 }
 
 void BM_SplitRees46(benchmark::State& state) {
@@ -56,8 +56,9 @@ void BM_ReadRees46(benchmark::State& state) {
   ReadStats stats;
   for (auto _ : state) {
     uint64_t events = 0;
-    Status st = ReadEventsBuffer(data, kRees46, &*mapping, ReadOptions{},
-                                 [&](Event&& e) { events += e.name.size() > 0; }, &stats);
+    Status st = ReadEventsBuffer(
+        data, kRees46, &*mapping, ReadOptions{}, [&](Event&& e) { events += e.name.size() > 0; },
+        &stats);
     if (!st.ok()) state.SkipWithError(st.message().c_str());
     benchmark::DoNotOptimize(events);
   }
@@ -74,7 +75,8 @@ void BM_ReadRees46File(benchmark::State& state) {
   }
   ReadStats stats;
   for (auto _ : state) {
-    Status st = ReadEventsFile(kRees46, &*mapping, ReadOptions{}, [](Event&&) {}, &stats);
+    Status st = ReadEventsFile(
+        kRees46, &*mapping, ReadOptions{}, [](Event&&) {}, &stats);
     if (!st.ok()) state.SkipWithError(st.message().c_str());
   }
   SetCounters(state, 2344707, stats.rows);

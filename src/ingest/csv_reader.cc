@@ -80,8 +80,8 @@ class RowConverter {
   bool ConvertTime(const CsvRecord& record, Time* out, RowError* error);
   Outcome ConvertValues(const std::vector<std::pair<std::string, ValueSpec>>& specs,
                         const CsvRecord& record, Value* out, RowError* error);
-  bool TypedValue(const ValueSpec& spec, std::string_view text, const CsvRecord& record,
-                  Value* out, RowError* error) const;
+  bool TypedValue(const ValueSpec& spec, std::string_view text, const CsvRecord& record, Value* out,
+                  RowError* error) const;
   void SetMessageId(const CsvRecord& record, Event* event);
   Outcome Fail(const ValueSpec& spec, const CsvRecord& record, std::string message,
                RowError* error) const;
@@ -128,7 +128,8 @@ Lookup RowConverter::Get(const ValueSpec& spec, const CsvRecord& record, std::st
     *out = *scratch;
   }
 
-  if (present && !spec.skip.empty() && spec.skip.contains(absl::string_view(out->data(), out->size()))) {
+  if (present && !spec.skip.empty() &&
+      spec.skip.contains(absl::string_view(out->data(), out->size()))) {
     return Lookup::kSkip;
   }
   if (present && spec.has_map) {
@@ -183,11 +184,14 @@ Outcome RowConverter::ConvertNames(const CsvRecord& record, Event* event, RowErr
     event->type = *m_.constant_type;
   } else {
     switch (Get(m_.type, record, &scratch_, &text)) {
-      case Lookup::kSkip: return Outcome::kSkip;
-      case Lookup::kAbsent: return Fail(m_.type, record, "missing event type", error);
+      case Lookup::kSkip:
+        return Outcome::kSkip;
+      case Lookup::kAbsent:
+        return Fail(m_.type, record, "missing event type", error);
       case Lookup::kUnmapped:
         return Fail(m_.type, record, "value " + Quote(text) + " is not in the map", error);
-      case Lookup::kPresent: break;
+      case Lookup::kPresent:
+        break;
     }
     if (!ParseEventType(text, &event->type)) {
       return Fail(m_.type, record, Quote(text) + " is not an event type", error);
@@ -196,13 +200,15 @@ Outcome RowConverter::ConvertNames(const CsvRecord& record, Event* event, RowErr
   if (!m_.event.is_set()) return Outcome::kEvent;
 
   switch (Get(m_.event, record, &scratch_, &text)) {
-    case Lookup::kSkip: return Outcome::kSkip;
+    case Lookup::kSkip:
+      return Outcome::kSkip;
     case Lookup::kUnmapped:
       return Fail(m_.event, record, "value " + Quote(text) + " is not in the map", error);
     case Lookup::kAbsent:
       if (event->type != EventType::kTrack) return Outcome::kEvent;
       return Fail(m_.event, record, "missing event name (required for track)", error);
-    case Lookup::kPresent: break;
+    case Lookup::kPresent:
+      break;
   }
   event->name.assign(text);
   return Outcome::kEvent;
@@ -214,12 +220,17 @@ bool RowConverter::GetId(const ValueSpec& spec, const CsvRecord& record, std::st
   if (!spec.is_set()) return true;
   std::string_view text;
   switch (Get(spec, record, &scratch_, &text)) {
-    case Lookup::kSkip: *outcome = Outcome::kSkip; return false;
+    case Lookup::kSkip:
+      *outcome = Outcome::kSkip;
+      return false;
     case Lookup::kUnmapped:
       *outcome = Fail(spec, record, "value " + Quote(text) + " is not in the map", error);
       return false;
-    case Lookup::kAbsent: return true;
-    case Lookup::kPresent: out->assign(text); return true;
+    case Lookup::kAbsent:
+      return true;
+    case Lookup::kPresent:
+      out->assign(text);
+      return true;
   }
   return true;
 }
@@ -315,11 +326,14 @@ Outcome RowConverter::ConvertValues(const std::vector<std::pair<std::string, Val
   std::string_view text;
   for (const auto& [name, spec] : specs) {
     switch (Get(spec, record, &scratch_, &text)) {
-      case Lookup::kSkip: return Outcome::kSkip;
-      case Lookup::kAbsent: continue;
+      case Lookup::kSkip:
+        return Outcome::kSkip;
+      case Lookup::kAbsent:
+        continue;
       case Lookup::kUnmapped:
         return Fail(spec, record, "value " + Quote(text) + " is not in the map", error);
-      case Lookup::kPresent: break;
+      case Lookup::kPresent:
+        break;
     }
     Value value;
     if (!TypedValue(spec, text, record, &value, error)) return Outcome::kBad;
@@ -329,13 +343,15 @@ Outcome RowConverter::ConvertValues(const std::vector<std::pair<std::string, Val
   return Outcome::kEvent;
 }
 
-bool RowConverter::TypedValue(const ValueSpec& spec, std::string_view text,
-                              const CsvRecord& record, Value* out, RowError* error) const {
+bool RowConverter::TypedValue(const ValueSpec& spec, std::string_view text, const CsvRecord& record,
+                              Value* out, RowError* error) const {
   constexpr int64_t kMaxExact = int64_t(1) << 53;  // larger integers do not survive a double
   double d = 0;
   int64_t n = 0;
   switch (spec.kind) {
-    case ValueKind::kString: *out = Value(text); return true;
+    case ValueKind::kString:
+      *out = Value(text);
+      return true;
     case ValueKind::kNumber:
       if (ParseDouble(text, &d)) {
         *out = Value(d);
@@ -349,8 +365,11 @@ bool RowConverter::TypedValue(const ValueSpec& spec, std::string_view text,
         return false;
       }
       if (n > kMaxExact || n < -kMaxExact) {
-        Fail(spec, record, Quote(text) + " is too large to keep exactly; use "
-                           "type: string", error);
+        Fail(spec, record,
+             Quote(text) +
+                 " is too large to keep exactly; use "
+                 "type: string",
+             error);
         return false;
       }
       *out = Value(n);
@@ -361,8 +380,7 @@ bool RowConverter::TypedValue(const ValueSpec& spec, std::string_view text,
       } else if (text == "false" || text == "0") {
         *out = Value(false);
       } else {
-        Fail(spec, record, Quote(text) + " is not a boolean (true, false, 1 or 0)",
-             error);
+        Fail(spec, record, Quote(text) + " is not a boolean (true, false, 1 or 0)", error);
         return false;
       }
       return true;
@@ -373,14 +391,17 @@ bool RowConverter::TypedValue(const ValueSpec& spec, std::string_view text,
 void RowConverter::SetMessageId(const CsvRecord& record, Event* event) {
   std::string_view text;
   switch (m_.message_id_source) {
-    case MessageIdSource::kRowHash: event->message_id = HexMessageId(Hash64(record.raw)); return;
+    case MessageIdSource::kRowHash:
+      event->message_id = HexMessageId(Hash64(record.raw));
+      return;
     case MessageIdSource::kValue:
       if (Get(m_.message_id, record, &scratch_, &text) == Lookup::kPresent) {
         event->message_id.assign(text);
         return;
       }
       break;
-    case MessageIdSource::kLine: break;
+    case MessageIdSource::kLine:
+      break;
   }
   event->message_id = HexMessageId(HashCombine(line_id_seed_, record.line));
 }
@@ -417,7 +438,8 @@ Status ReadCsv(std::string_view data, std::string_view path, const Mapping& mapp
 
   std::vector<std::string_view> views(names->begin(), names->end());
   std::string source = mapping.header && mapping.columns.empty()
-                           ? "the header of " + std::string(path) : "'columns'";
+                           ? "the header of " + std::string(path)
+                           : "'columns'";
   Result<std::vector<int>> bound = BindColumns(mapping, views, source);
   if (!bound.ok()) return bound.status();
 
@@ -433,8 +455,8 @@ Status ReadCsv(std::string_view data, std::string_view path, const Mapping& mapp
       outcome = Outcome::kBad;
     } else if (record.fields.size() != views.size()) {
       bool short_row = record.fields.size() < views.size();
-      error.at = short_row ? record.raw.data() + record.raw.size()
-                           : record.fields[views.size()].start;
+      error.at =
+          short_row ? record.raw.data() + record.raw.size() : record.fields[views.size()].start;
       error.message = FieldCountMessage(views.size(), record.fields.size());
     } else {
       outcome = converter.Convert(record, &event, &error);

@@ -32,9 +32,9 @@ ReadRun Read(const std::string& yaml, std::string_view csv, bool strict = false)
   }
   ReadOptions options;
   options.strict = strict;
-  run.status = ReadEventsBuffer(csv, "d.csv", &*mapping, options,
-                                [&](Event&& e) { run.events.push_back(std::move(e)); },
-                                &run.stats);
+  run.status = ReadEventsBuffer(
+      csv, "d.csv", &*mapping, options, [&](Event&& e) { run.events.push_back(std::move(e)); },
+      &run.stats);
   return run;
 }
 
@@ -119,8 +119,9 @@ TEST(CsvReaderTest, EventNameAndTypeFromColumnsOrConstants) {
   EXPECT_EQ(r.events[1].type, EventType::kPage);
   EXPECT_EQ(r.events[1].name, "Home");
   EXPECT_EQ(r.events[1].traits.ToJson(), "{}");
-  EXPECT_EQ(r.Bad(), (Strings{"d.csv:4:1: column 't': 'bogus' is not an event type",
-                              "d.csv:5:7: column 'name': missing event name (required for track)"}));
+  EXPECT_EQ(r.Bad(),
+            (Strings{"d.csv:4:1: column 't': 'bogus' is not an event type",
+                     "d.csv:5:7: column 'name': missing event name (required for track)"}));
 }
 
 TEST(CsvReaderTest, IdsWithPrefixTemplatesAndNullValues) {
@@ -142,16 +143,16 @@ TEST(CsvReaderTest, IdsWithPrefixTemplatesAndNullValues) {
 
 TEST(CsvReaderTest, TypedPropertiesWithRenameMap) {
   ReadRun r = Read(std::string(kShop) +
-                   "properties:\n"
-                   "  id: {column: id, type: string}\n"
-                   "  price: {column: price, type: number}\n"
-                   "  qty: {column: qty, type: integer}\n"
-                   "  gift: {column: gift, type: boolean}\n"
-                   "  tier: {column: tier, map: {g: gold, s: silver}}\n"
-                   "  shop: {value: main}\n",
-               "ts,user,kind,id,price,qty,gift,tier\n"
-               "1,u,buy,2103807459595387724,35.79,3,true,g\n"
-               "1,u,buy,007,-1e3,-4,0,\n");
+                       "properties:\n"
+                       "  id: {column: id, type: string}\n"
+                       "  price: {column: price, type: number}\n"
+                       "  qty: {column: qty, type: integer}\n"
+                       "  gift: {column: gift, type: boolean}\n"
+                       "  tier: {column: tier, map: {g: gold, s: silver}}\n"
+                       "  shop: {value: main}\n",
+                   "ts,user,kind,id,price,qty,gift,tier\n"
+                   "1,u,buy,2103807459595387724,35.79,3,true,g\n"
+                   "1,u,buy,007,-1e3,-4,0,\n");
   ASSERT_TRUE(r.status.ok());
   ASSERT_EQ(r.events.size(), 2u) << testing::PrintToString(r.Bad());
   EXPECT_EQ(r.events[0].properties.ToJson(),
@@ -169,13 +170,13 @@ TEST(CsvReaderTest, PropertyParseErrorsPointAtTheField) {
                      "  gift: {column: gift, type: boolean}\n"
                      "  tier: {column: tier, map: {g: gold}}\n";
   ReadRun r = Read(yaml,
-               "ts,user,kind,price,qty,gift,tier\n"
-               "1,u,buy,12.5x,1,true,g\n"
-               "1,u,buy,1,1.5,true,g\n"
-               "1,u,buy,1,9007199254740993,true,g\n"
-               "1,u,buy,1,1,yes,g\n"
-               "1,u,buy,1,1,true,p\n"
-               "1,u,buy,nan,1,true,g\n");
+                   "ts,user,kind,price,qty,gift,tier\n"
+                   "1,u,buy,12.5x,1,true,g\n"
+                   "1,u,buy,1,1.5,true,g\n"
+                   "1,u,buy,1,9007199254740993,true,g\n"
+                   "1,u,buy,1,1,yes,g\n"
+                   "1,u,buy,1,1,true,p\n"
+                   "1,u,buy,nan,1,true,g\n");
   EXPECT_EQ(r.stats.events, 0u);
   EXPECT_EQ(r.Bad(),
             (Strings{"d.csv:2:9: column 'price': '12.5x' is not a number",
@@ -192,7 +193,8 @@ TEST(CsvReaderTest, TimestampFormatsAndZones) {
       "event: E\n"
       "user_id: {column: u}\n"
       "timestamp: {column: t, format: '%Y-%m-%d %H:%M:%S', timezone: America/New_York}\n";
-  ReadRun r = Read(yaml, "u,t\na,2026-03-08 01:59:59\na,2026-03-08 02:30:00\na,2026-07-01 12:00:00\n");
+  ReadRun r =
+      Read(yaml, "u,t\na,2026-03-08 01:59:59\na,2026-03-08 02:30:00\na,2026-07-01 12:00:00\n");
   ASSERT_EQ(r.events.size(), 3u);
   EXPECT_EQ(r.events[0].timestamp, Iso("2026-03-08T06:59:59Z"));
   EXPECT_EQ(r.events[1].timestamp, Iso("2026-03-08T07:00:00Z"));  // in the gap: its end
@@ -219,7 +221,7 @@ TEST(CsvReaderTest, TimestampTemplateAndPlusOffset) {
 TEST(CsvReaderTest, TimestampErrorsNameTheEncoding) {
   auto bad = [](const char* ts_spec, const char* value) {
     ReadRun r = Read(std::string("event: E\nuser_id: {column: u}\ntimestamp: ") + ts_spec + "\n",
-                 std::string("u,t\na,") + value + "\n");
+                     std::string("u,t\na,") + value + "\n");
     return r.Bad().empty() ? "<ok>" : r.Bad()[0];
   };
   EXPECT_EQ(bad("{column: t}", "yesterday"),
@@ -243,10 +245,10 @@ TEST(CsvReaderTest, WrongFieldCountPointsWhereTheRowGoesWrong) {
 
 TEST(CsvReaderTest, QuotedFieldsAndPhysicalLineNumbers) {
   ReadRun r = Read(std::string(kShop) + "properties: {note: {column: note}}\n",
-               "ts,user,kind,note\r\n"
-               "1,u,view,\"a, \"\"quoted\"\"\r\nnote\"\r\n"
-               "1,u,\"oops\"x,n\r\n"
-               "1,u,view,\"open\r\n");
+                   "ts,user,kind,note\r\n"
+                   "1,u,view,\"a, \"\"quoted\"\"\r\nnote\"\r\n"
+                   "1,u,\"oops\"x,n\r\n"
+                   "1,u,view,\"open\r\n");
   ASSERT_EQ(r.events.size(), 1u);
   EXPECT_EQ(r.events[0].properties.ToJson(), "{\"note\":\"a, \\\"quoted\\\"\\r\\nnote\"}");
   EXPECT_EQ(r.events[0].source, "d.csv:2");
@@ -280,7 +282,7 @@ TEST(CsvReaderTest, NoHeaderUsesColumnsAndWhitespaceDelimiter) {
 
 TEST(CsvReaderTest, HeaderLineIsSkippedWhenColumnsAreGiven) {
   ReadRun r = Read("columns: [a, b]\nevent: E\nuser_id: {column: b}\ntimestamp: {column: a}\n",
-               "x,y\n2024-01-01,u\n");
+                   "x,y\n2024-01-01,u\n");
   ASSERT_EQ(r.events.size(), 1u);
   EXPECT_EQ(r.events[0].user_id, "u");
 }
@@ -314,9 +316,10 @@ TEST(CsvReaderTest, LineIdsDependOnTheBaseNameOnly) {
 }
 
 TEST(CsvReaderTest, ContextTimezoneAndConstantTraits) {
-  ReadRun r = Read(std::string(kShop) + "context: {timezone: Asia/Shanghai}\n"
-                                    "traits: {source: {value: import}}\n",
-               "ts,user,kind\n1,u,view\n");
+  ReadRun r = Read(std::string(kShop) +
+                       "context: {timezone: Asia/Shanghai}\n"
+                       "traits: {source: {value: import}}\n",
+                   "ts,user,kind\n1,u,view\n");
   ASSERT_EQ(r.events.size(), 1u);
   EXPECT_EQ(r.events[0].timezone, "Asia/Shanghai");
   EXPECT_EQ(r.events[0].traits.ToJson(), "{\"source\":\"import\"}");
@@ -330,9 +333,8 @@ TEST(CsvReaderTest, AliasAndGroupNeedTheirIds) {
   ASSERT_EQ(r.events.size(), 2u);
   EXPECT_EQ(r.events[0].previous_id, "a1");
   EXPECT_EQ(r.events[1].group_id, "g1");
-  EXPECT_EQ(r.Bad(),
-            (Strings{"d.csv:3:10: column 'p': missing previous id (required for alias)",
-                     "d.csv:4:11: column 'g': missing group id (required for group)"}));
+  EXPECT_EQ(r.Bad(), (Strings{"d.csv:3:10: column 'p': missing previous id (required for alias)",
+                              "d.csv:4:11: column 'g': missing group id (required for group)"}));
 }
 
 TEST(CsvReaderTest, StrictModeStopsAtTheFirstBadRow) {

@@ -42,8 +42,8 @@ bool CsvSplitter::Next(CsvRecord* record) {
     record->error = {};
     record->error_at = nullptr;
 
-    bool blank = dialect_.whitespace ? std::all_of(begin, content_end, IsBlank)
-                                     : begin == content_end;
+    bool blank =
+        dialect_.whitespace ? std::all_of(begin, content_end, IsBlank) : begin == content_end;
     bool quoted = dialect_.quoting && !dialect_.whitespace &&
                   Find(begin, content_end, dialect_.quote) != content_end;
     if (quoted && !blank) {

@@ -26,15 +26,14 @@ std::string DataPath(const std::string& relative) {
 
 Loaded ReadDataSet(const std::string& mapping_name, const std::string& data_file) {
   Loaded out;
-  Result<Mapping> mapping =
-      LoadMapping(std::string(WAYMARK_MAPPINGS_DIR) + "/" + mapping_name);
+  Result<Mapping> mapping = LoadMapping(std::string(WAYMARK_MAPPINGS_DIR) + "/" + mapping_name);
   if (!mapping.ok()) {
     out.status = mapping.status();
     return out;
   }
-  out.status = ReadEventsFile(DataPath(data_file), &*mapping, ReadOptions{},
-                              [&](Event&& e) { out.events.push_back(std::move(e)); },
-                              &out.stats);
+  out.status = ReadEventsFile(
+      DataPath(data_file), &*mapping, ReadOptions{},
+      [&](Event&& e) { out.events.push_back(std::move(e)); }, &out.stats);
   return out;
 }
 

@@ -14,15 +14,16 @@ namespace {
 
 using KeyList = std::span<const std::string_view>;
 
-constexpr std::string_view kTopKeys[] = {"format",      "delimiter",    "header",      "columns",
-                              "quote",       "null_values",  "type",        "event",
-                              "user_id",     "anonymous_id", "previous_id", "group_id",
-                              "timestamp",   "properties",   "traits",      "context",
-                              "message_id"};
-constexpr std::string_view kValueKeys[] = {"column", "value", "template", "prefix", "map", "default", "skip"};
-constexpr std::string_view kTypedValueKeys[] = {"column", "value", "template", "prefix",
-                                     "map",    "default", "skip",   "type"};
-constexpr std::string_view kTimestampKeys[] = {"column", "template", "unit", "format", "timezone", "plus"};
+constexpr std::string_view kTopKeys[] = {
+    "format",    "delimiter",  "header",  "columns",      "quote",       "null_values",
+    "type",      "event",      "user_id", "anonymous_id", "previous_id", "group_id",
+    "timestamp", "properties", "traits",  "context",      "message_id"};
+constexpr std::string_view kValueKeys[] = {"column", "value",   "template", "prefix",
+                                           "map",    "default", "skip"};
+constexpr std::string_view kTypedValueKeys[] = {"column", "value",   "template", "prefix",
+                                                "map",    "default", "skip",     "type"};
+constexpr std::string_view kTimestampKeys[] = {"column", "template", "unit",
+                                               "format", "timezone", "plus"};
 constexpr std::string_view kPlusKeys[] = {"column", "unit"};
 constexpr std::string_view kContextKeys[] = {"timezone"};
 
@@ -91,8 +92,8 @@ Status Loader::CheckKeys(const YAML::Node& map, KeyList allowed, std::string_vie
     for (std::string_view k : allowed) known |= k == key;
     if (!known) {
       std::string in = where.empty() ? "" : " in '" + std::string(where) + "'";
-      return Error(it->first, "unknown key '" + key + "'" + in + "; expected one of: " +
-                                  JoinKeys(allowed));
+      return Error(it->first,
+                   "unknown key '" + key + "'" + in + "; expected one of: " + JoinKeys(allowed));
     }
   }
   return Status::Ok();
@@ -135,13 +136,14 @@ Status Loader::Load(const YAML::Node& root) {
     ValueSpec* spec;
   };
   for (Named n : {Named{"event", &m_->event}, Named{"user_id", &m_->user_id},
-                  Named{"anonymous_id", &m_->anonymous_id},
-                  Named{"previous_id", &m_->previous_id}, Named{"group_id", &m_->group_id}}) {
+                  Named{"anonymous_id", &m_->anonymous_id}, Named{"previous_id", &m_->previous_id},
+                  Named{"group_id", &m_->group_id}}) {
     if (!root[n.key]) continue;
     bool allow_constant = std::string_view(n.key) == "event";
     if (!allow_constant && root[n.key].IsScalar()) {
-      return Error(root[n.key], std::string(n.key) + ": expected {column: ...}, {value: ...} or "
-                                                     "{template: ...}, got '" +
+      return Error(root[n.key], std::string(n.key) +
+                                    ": expected {column: ...}, {value: ...} or "
+                                    "{template: ...}, got '" +
                                     root[n.key].Scalar() + "'");
     }
     WAYMARK_RETURN_IF_ERROR(LoadValue(root[n.key], n.key, false, n.spec));
@@ -234,14 +236,17 @@ Status Loader::LoadValue(const YAML::Node& node, std::string_view what, bool typ
     return Status::Ok();
   }
   if (!node.IsMap()) {
-    return Error(node, std::string(what) + ": expected a value or a map with 'column', 'value' "
-                                           "or 'template'");
+    return Error(node, std::string(what) +
+                           ": expected a value or a map with 'column', 'value' "
+                           "or 'template'");
   }
-  WAYMARK_RETURN_IF_ERROR(CheckKeys(node, typed ? KeyList(kTypedValueKeys) : KeyList(kValueKeys), what));
+  WAYMARK_RETURN_IF_ERROR(
+      CheckKeys(node, typed ? KeyList(kTypedValueKeys) : KeyList(kValueKeys), what));
   int sources = (node["column"] ? 1 : 0) + (node["value"] ? 1 : 0) + (node["template"] ? 1 : 0);
   if (sources != 1) {
-    return Error(node, std::string(what) + ": needs exactly one of 'column', 'value' or "
-                                           "'template'");
+    return Error(node, std::string(what) +
+                           ": needs exactly one of 'column', 'value' or "
+                           "'template'");
   }
   std::string text;
   if (const YAML::Node n = node["prefix"]) {
@@ -301,8 +306,8 @@ Status Loader::LoadValueMap(const YAML::Node& node, std::string_view what, Value
     } else if (text == "boolean") {
       out->kind = ValueKind::kBoolean;
     } else {
-      return Error(n, w + ".type: unknown type '" + text +
-                          "'; expected string, number, integer or boolean");
+      return Error(
+          n, w + ".type: unknown type '" + text + "'; expected string, number, integer or boolean");
     }
   }
   return Status::Ok();
@@ -340,8 +345,9 @@ Status Loader::LoadTemplate(const YAML::Node& node, std::string_view what, Value
   }
   if (!literal.empty()) out->parts.push_back({std::move(literal), -1});
   if (!has_column) {
-    return Error(node, std::string(what) + ": template names no column; use 'value' for a "
-                                           "constant");
+    return Error(node, std::string(what) +
+                           ": template names no column; use 'value' for a "
+                           "constant");
   }
   return Status::Ok();
 }
@@ -385,8 +391,9 @@ Status Loader::LoadTimestamp(const YAML::Node& node) {
   if (const YAML::Node n = node["timezone"]) {
     WAYMARK_RETURN_IF_ERROR(Scalar(n, "timestamp.timezone", &text));
     if (ts.encoding != TimestampSpec::Encoding::kFormat) {
-      return Error(n, "timestamp.timezone: only used with 'format' (epoch and ISO-8601 times "
-                      "are absolute)");
+      return Error(n,
+                   "timestamp.timezone: only used with 'format' (epoch and ISO-8601 times "
+                   "are absolute)");
     }
     ts.zone = FindTimeZone(text);
     if (ts.zone == nullptr) return Error(n, "timestamp.timezone: unknown time zone '" + text + "'");
@@ -423,8 +430,9 @@ Status Loader::LoadNamedValues(const YAML::Node& node, std::string_view what,
     WAYMARK_RETURN_IF_ERROR(Scalar(it->first, what, &name));
     std::string path = std::string(what) + "." + name;
     if (it->second.IsScalar()) {
-      return Error(it->second, path + ": expected {column: ...}, {value: ...} or "
-                                      "{template: ...}, got '" +
+      return Error(it->second, path +
+                                   ": expected {column: ...}, {value: ...} or "
+                                   "{template: ...}, got '" +
                                    it->second.Scalar() + "'");
     }
     ValueSpec spec;

@@ -42,7 +42,8 @@ class FileBytes {
  private:
   Status Load(int fd, const std::string& path) {
     struct stat info;
-    if (fstat(fd, &info) != 0) return Status::Io("cannot stat '" + path + "': " + std::strerror(errno));
+    if (fstat(fd, &info) != 0)
+      return Status::Io("cannot stat '" + path + "': " + std::strerror(errno));
     if (S_ISREG(info.st_mode) && info.st_size > 0) {
       void* p = mmap(nullptr, size_t(info.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
       if (p != MAP_FAILED) {

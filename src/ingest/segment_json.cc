@@ -11,12 +11,18 @@ namespace {
 
 std::string_view TypeName(const Value& v) {
   switch (v.type()) {
-    case Value::Type::kNull: return "null";
-    case Value::Type::kBool: return "boolean";
-    case Value::Type::kNumber: return "number";
-    case Value::Type::kString: return "string";
-    case Value::Type::kList: return "array";
-    case Value::Type::kObject: return "object";
+    case Value::Type::kNull:
+      return "null";
+    case Value::Type::kBool:
+      return "boolean";
+    case Value::Type::kNumber:
+      return "number";
+    case Value::Type::kString:
+      return "string";
+    case Value::Type::kList:
+      return "array";
+    case Value::Type::kObject:
+      return "object";
   }
   return "unknown";
 }
@@ -26,8 +32,8 @@ Status FieldError(std::string_view field, std::string_view message) {
 }
 
 Status WrongType(std::string_view field, std::string_view expected, const Value& got) {
-  return FieldError(field, "expected " + std::string(expected) + ", got " +
-                               std::string(TypeName(got)));
+  return FieldError(field,
+                    "expected " + std::string(expected) + ", got " + std::string(TypeName(got)));
 }
 
 // The member `key` of `obj`, or null when it is absent or JSON null.

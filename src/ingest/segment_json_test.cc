@@ -76,8 +76,8 @@ TEST(SegmentJsonTest, AliasAndGroup) {
 }
 
 TEST(SegmentJsonTest, DefaultTypeComesFromTheEndpoint) {
-  Result<Event> e = FromJson(R"({"event": "E", "userId": "u", "receivedAt": "2026-01-01T00:00:00Z"})",
-                             EventType::kTrack);
+  Result<Event> e = FromJson(
+      R"({"event": "E", "userId": "u", "receivedAt": "2026-01-01T00:00:00Z"})", EventType::kTrack);
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->type, EventType::kTrack);
   EXPECT_EQ(e->timestamp, Iso("2026-01-01T00:00:00Z"));
@@ -100,8 +100,7 @@ TEST(SegmentJsonTest, ErrorsNameTheField) {
   EXPECT_EQ(ErrorOf("[1]"), "expected a JSON object, got array");
   EXPECT_EQ(with(R"("event": "E", "userId": "u")"), "field 'type': required");
   EXPECT_EQ(with(R"("type": 3, "userId": "u")"), "field 'type': expected a string, got number");
-  EXPECT_EQ(with(R"("type": "click", "userId": "u")"),
-            "field 'type': unknown event type 'click'");
+  EXPECT_EQ(with(R"("type": "click", "userId": "u")"), "field 'type': unknown event type 'click'");
   EXPECT_EQ(with(R"("type": "track", "userId": "u")"), "field 'event': required for track");
   EXPECT_EQ(with(R"("type": "track", "event": "", "userId": "u")"),
             "field 'event': required for track");
@@ -149,8 +148,9 @@ TEST(JsonLinesTest, ReadsLinesSkippingBlanksAndSynthesizingIds) {
       R"({"type":"track","event":"B","userId":"u","messageId":"given","timestamp":"2026-01-01"})";
   std::vector<Event> events;
   ReadStats stats;
-  Status st = ReadEventsBuffer(data, "/in/e.jsonl", nullptr, ReadOptions{},
-                               [&](Event&& e) { events.push_back(std::move(e)); }, &stats);
+  Status st = ReadEventsBuffer(
+      data, "/in/e.jsonl", nullptr, ReadOptions{},
+      [&](Event&& e) { events.push_back(std::move(e)); }, &stats);
   ASSERT_TRUE(st.ok()) << st.message();
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].message_id, LineMessageId("e.jsonl", 1));
@@ -169,8 +169,9 @@ TEST(JsonLinesTest, BadLinesAreCountedWithPositions) {
       "42\n";
   std::vector<Event> events;
   ReadStats stats;
-  Status st = ReadEventsBuffer(data, "e.jsonl", nullptr, ReadOptions{},
-                               [&](Event&& e) { events.push_back(std::move(e)); }, &stats);
+  Status st = ReadEventsBuffer(
+      data, "e.jsonl", nullptr, ReadOptions{}, [&](Event&& e) { events.push_back(std::move(e)); },
+      &stats);
   ASSERT_TRUE(st.ok());
   EXPECT_EQ(stats.bad_rows, 3u);
   ASSERT_EQ(stats.first_bad.size(), 3u);
@@ -182,14 +183,15 @@ TEST(JsonLinesTest, BadLinesAreCountedWithPositions) {
 
   ReadOptions strict;
   strict.strict = true;
-  st = ReadEventsBuffer(data, "e.jsonl", nullptr, strict, [](Event&&) {}, &stats);
+  st = ReadEventsBuffer(
+      data, "e.jsonl", nullptr, strict, [](Event&&) {}, &stats);
   EXPECT_EQ(st.message(), "e.jsonl:1:1: field 'event': required for track");
 }
 
 TEST(ReadEventsFileTest, MissingFileIsAnIoError) {
   ReadStats stats;
-  Status st = ReadEventsFile("/nonexistent/e.jsonl", nullptr, ReadOptions{}, [](Event&&) {},
-                             &stats);
+  Status st = ReadEventsFile(
+      "/nonexistent/e.jsonl", nullptr, ReadOptions{}, [](Event&&) {}, &stats);
   EXPECT_EQ(st.code(), Status::Code::kIoError);
   EXPECT_EQ(st.message(), "cannot open '/nonexistent/e.jsonl': No such file or directory");
 }

@@ -83,12 +83,24 @@ bool TimeFormat::Parse(std::string_view text, CivilTime* out) const {
         ok = text.substr(pos, piece.literal.size()) == piece.literal;
         pos += piece.literal.size();
         break;
-      case 'Y': ok = ReadNumber(text, &pos, 4, 4, &t.year); break;
-      case 'm': ok = ReadNumber(text, &pos, 1, 2, &t.month); break;
-      case 'd': ok = ReadNumber(text, &pos, 1, 2, &t.day); break;
-      case 'H': ok = ReadNumber(text, &pos, 1, 2, &t.hour); break;
-      case 'M': ok = ReadNumber(text, &pos, 1, 2, &t.minute); break;
-      case 'S': ok = ReadNumber(text, &pos, 1, 2, &t.second); break;
+      case 'Y':
+        ok = ReadNumber(text, &pos, 4, 4, &t.year);
+        break;
+      case 'm':
+        ok = ReadNumber(text, &pos, 1, 2, &t.month);
+        break;
+      case 'd':
+        ok = ReadNumber(text, &pos, 1, 2, &t.day);
+        break;
+      case 'H':
+        ok = ReadNumber(text, &pos, 1, 2, &t.hour);
+        break;
+      case 'M':
+        ok = ReadNumber(text, &pos, 1, 2, &t.minute);
+        break;
+      case 'S':
+        ok = ReadNumber(text, &pos, 1, 2, &t.second);
+        break;
       case 'f': {
         size_t start = pos;
         ok = ReadNumber(text, &pos, 1, 3, &t.millis);

@@ -61,8 +61,7 @@ TEST(TimeFormatTest, CompileErrorsNameThePattern) {
   EXPECT_EQ(TimeFormat::Compile("%Y-%m-%d %Z").status().message(),
             "format '%Y-%m-%d %Z': unsupported conversion '%Z' (supported: %Y %m %d %H %M %S %f "
             "%%)");
-  EXPECT_EQ(TimeFormat::Compile("%H:%M").status().message(),
-            "format '%H:%M': needs %Y, %m and %d");
+  EXPECT_EQ(TimeFormat::Compile("%H:%M").status().message(), "format '%H:%M': needs %Y, %m and %d");
   EXPECT_EQ(TimeFormat::Compile("%Y%m%d%").status().message(),
             "format '%Y%m%d%': ends with a lone '%'");
 }
