@@ -1,5 +1,6 @@
 #include "template/datum.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -62,6 +63,7 @@ Datum Seq::operator[](size_t i) const { return d_.is_listlike() ? ListAt(d_, i) 
 std::string* Arena::NewString() {
   if (strings_used_ == strings_.size()) strings_.push_back(std::make_unique<std::string>());
   std::string* s = strings_[strings_used_++].get();
+  strings_peak_ = std::max(strings_peak_, strings_used_);
   s->clear();
   return s;
 }
@@ -69,6 +71,7 @@ std::string* Arena::NewString() {
 DatumList* Arena::NewList() {
   if (lists_used_ == lists_.size()) lists_.push_back(std::make_unique<DatumList>());
   DatumList* l = lists_[lists_used_++].get();
+  lists_peak_ = std::max(lists_peak_, lists_used_);
   l->clear();
   return l;
 }
@@ -98,76 +101,83 @@ void Arena::Reset() {
   if (strings_.size() > kKeep) strings_.resize(kKeep);
   if (lists_.size() > kKeep) lists_.resize(kKeep);
   if (loops_.size() > kKeep) loops_.resize(kKeep);
-  for (auto& s : strings_) {
-    if (s->capacity() > kMaxKeptCapacity) *s = std::string();
+  // Only buffers handed out since the last reset can have grown.
+  for (size_t i = 0; i < std::min(strings_peak_, strings_.size()); ++i) {
+    if (strings_[i]->capacity() > kMaxKeptCapacity) *strings_[i] = std::string();
   }
-  for (auto& l : lists_) {
-    if (l->capacity() > kMaxKeptCapacity) *l = DatumList();
+  for (size_t i = 0; i < std::min(lists_peak_, lists_.size()); ++i) {
+    if (lists_[i]->capacity() > kMaxKeptCapacity) *lists_[i] = DatumList();
   }
   strings_used_ = lists_used_ = loops_used_ = 0;
+  strings_peak_ = lists_peak_ = 0;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Text
 
-void AppendJsNumber(double n, std::string* out) {
-  if (std::isnan(n)) {
-    out->append("NaN");
-    return;
-  }
-  if (std::isinf(n)) {
-    out->append(n < 0 ? "-Infinity" : "Infinity");
-    return;
-  }
-  if (n == 0) {
-    out->push_back('0');
-    return;
-  }
-  char buf[40];
+size_t FormatJsNumber(double n, char* buf) {
+  auto put = [&](std::string_view text) {
+    text.copy(buf, text.size());
+    return text.size();
+  };
+  if (std::isnan(n)) return put("NaN");
+  if (std::isinf(n)) return put(n < 0 ? "-Infinity" : "Infinity");
+  if (n == 0) return put("0");
   if (n == std::trunc(n) && std::fabs(n) < 9.007199254740992e15) {
-    auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), static_cast<int64_t>(n));
-    out->append(buf, p);
-    return;
+    return std::to_chars(buf, buf + kJsNumberMax, static_cast<int64_t>(n)).ptr - buf;
   }
   // Shortest round-trip digits, then JavaScript's layout rules (ECMA-262 Number::toString).
-  auto [p, ec] = std::to_chars(buf, buf + sizeof(buf), n, std::chars_format::scientific);
-  std::string_view sci(buf, p - buf);
-  if (sci.front() == '-') {
-    out->push_back('-');
-    sci.remove_prefix(1);
-  }
-  size_t e_pos = sci.find('e');
+  char sci[32];
+  char* sci_end = std::to_chars(sci, sci + sizeof(sci), std::fabs(n),
+                                std::chars_format::scientific).ptr;
   char digits[24];
   int k = 0;
-  for (size_t i = 0; i < e_pos; ++i) {
-    if (sci[i] != '.') digits[k++] = sci[i];
+  const char* p = sci;
+  for (; *p != 'e'; ++p) {
+    if (*p != '.') digits[k++] = *p;
   }
   int exp = 0;
-  std::string_view exp_text = sci.substr(e_pos + 1);
-  if (exp_text.front() == '+') exp_text.remove_prefix(1);
-  std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), exp);
+  ++p;
+  if (*p == '+') ++p;
+  std::from_chars(p, sci_end, exp);
+  size_t len = 0;
+  if (n < 0) buf[len++] = '-';
+  auto append = [&](const char* s, size_t count) {
+    std::memcpy(buf + len, s, count);
+    len += count;
+  };
+  auto zeros = [&](int count) {
+    std::memset(buf + len, '0', count);
+    len += count;
+  };
   int point = exp + 1;  // Digits before the decimal point.
   if (k <= point && point <= 21) {
-    out->append(digits, k);
-    out->append(point - k, '0');
+    append(digits, k);
+    zeros(point - k);
   } else if (0 < point && point <= 21) {
-    out->append(digits, point);
-    out->push_back('.');
-    out->append(digits + point, k - point);
+    append(digits, point);
+    buf[len++] = '.';
+    append(digits + point, k - point);
   } else if (-6 < point && point <= 0) {
-    out->append("0.");
-    out->append(-point, '0');
-    out->append(digits, k);
+    append("0.", 2);
+    zeros(-point);
+    append(digits, k);
   } else {
-    out->push_back(digits[0]);
+    buf[len++] = digits[0];
     if (k > 1) {
-      out->push_back('.');
-      out->append(digits + 1, k - 1);
+      buf[len++] = '.';
+      append(digits + 1, k - 1);
     }
-    out->push_back('e');
-    out->push_back(point - 1 < 0 ? '-' : '+');
-    out->append(std::to_string(std::abs(point - 1)));
+    buf[len++] = 'e';
+    buf[len++] = point - 1 < 0 ? '-' : '+';
+    len = std::to_chars(buf + len, buf + kJsNumberMax, std::abs(point - 1)).ptr - buf;
   }
+  return len;
+}
+
+void AppendJsNumber(double n, std::string* out) {
+  char buf[kJsNumberMax];
+  out->append(buf, FormatJsNumber(n, buf));
 }
 
 namespace {
@@ -450,7 +460,9 @@ Datum ForloopKey(const Forloop& f, std::string_view key) {
 Datum GetKey(const Datum& d, std::string_view key, Arena* arena) {
   switch (d.kind) {
     case Datum::Kind::kObject: {
-      if (const Value* v = d.value->Find(key)) return Datum::Of(*v);
+      for (const Value::Member& m : d.value->as_object()) {
+        if (SameName(m.first, key)) return Datum::Of(m.second);
+      }
       if (key == "size") return Datum::Number(static_cast<double>(d.value->as_object().size()));
       return Datum::Nil();
     }

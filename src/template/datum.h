@@ -36,12 +36,12 @@ struct Datum {
   Kind kind = Kind::kNil;
   bool boolean = false;
   double number = 0;
-  int64_t range_end = 0;
   std::string_view str;
   union {
     const Value* value = nullptr;
     const DatumList* array;
     const Forloop* forloop;
+    int64_t range_end;
   };
 
   static Datum Nil() { return Datum(); }
@@ -69,6 +69,12 @@ struct Forloop {
   int64_t length = 0;
   const Forloop* parent = nullptr;
 };
+
+// Whether two names are equal; a cheaper inline test than operator== for the short keys of
+// template paths.
+inline bool SameName(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && (a.empty() || (a[0] == b[0] && a.compare(b) == 0));
+}
 
 // Size and elements of a list-like Datum (kList, kArray, kRange).
 size_t ListSize(const Datum& d);
@@ -108,6 +114,7 @@ class Arena {
   std::vector<std::unique_ptr<DatumList>> lists_;
   std::vector<std::unique_ptr<Forloop>> loops_;
   size_t strings_used_ = 0, lists_used_ = 0, loops_used_ = 0;
+  size_t strings_peak_ = 0, lists_peak_ = 0;  // since the last Reset
 };
 
 // Appends the text Liquid prints for `d` ({{ d }}): nil and null print nothing, numbers as
@@ -119,6 +126,9 @@ void AppendJsString(const Datum& d, std::string* out);
 
 // Appends `n` as JavaScript's Number.prototype.toString does ("2.5", "1e+21", "0.1", "-0" -> "0").
 void AppendJsNumber(double n, std::string* out);
+// The same text written to `buf`, which must hold kJsNumberMax bytes; returns the length.
+inline constexpr size_t kJsNumberMax = 40;
+size_t FormatJsNumber(double n, char* buf);
 
 // JavaScript's unary plus: strings are parsed ("  12 " -> 12, "abc" -> NaN), null is 0,
 // undefined NaN, booleans 0/1.

@@ -350,6 +350,11 @@ bool Parser::ParseFilter() {
                               std::to_string(spec->min_args) + " argument" +
                               (spec->min_args == 1 ? "" : "s"));
   }
+  if (call.arg_count > spec->max_args) {
+    return Fail(name_pos, "filter '" + std::string(name) + "' takes at most " +
+                              std::to_string(spec->max_args) + " argument" +
+                              (spec->max_args == 1 ? "" : "s"));
+  }
   impl_->filters.push_back(call);
   return true;
 }

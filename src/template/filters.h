@@ -20,6 +20,9 @@ enum class FilterId : uint8_t {
   kTruncatewords, kUniq, kUpcase, kUrlDecode, kUrlEncode, kWhere, kReject,
 };
 
+// No filter takes more positional arguments than this.
+inline constexpr size_t kMaxFilterArgs = 2;
+
 struct FilterSpec {
   FilterId id;
   uint8_t min_args;

@@ -6,6 +6,7 @@
 #include <date/date.h>
 #include <date/tz.h>
 
+#include <charconv>
 #include <cmath>
 #include <string>
 
@@ -32,9 +33,9 @@ struct Fields {
 };
 
 Fields Breakdown(Time t, const TimeZone* tz) {
-  auto secs = std::chrono::floor<std::chrono::seconds>(t);
-  date::sys_info info = tz->get_info(secs);
-  auto local = t + info.offset;
+  Duration offset{0};
+  if (tz != UtcZone()) offset = tz->get_info(std::chrono::floor<std::chrono::seconds>(t)).offset;
+  auto local = t + offset;
   auto day = std::chrono::floor<date::days>(local);
   date::year_month_day ymd(day);
   date::hh_mm_ss<Duration> hms(local - day);
@@ -50,7 +51,7 @@ Fields Breakdown(Time t, const TimeZone* tz) {
   f.weekday = int(date::weekday(day).c_encoding());
   date::sys_days jan1 = date::sys_days(date::year_month_day(ymd.year() / 1 / 1));
   f.yday = int((date::sys_days(day.time_since_epoch()) - jan1).count()) + 1;
-  f.offset_minutes = int(std::chrono::duration_cast<std::chrono::minutes>(info.offset).count());
+  f.offset_minutes = int(std::chrono::duration_cast<std::chrono::minutes>(offset).count());
   f.zone = tz->name();
   return f;
 }
@@ -72,89 +73,113 @@ void IsoWeek(const Fields& f, int* year, int* week) {
   }
 }
 
-std::string Num(int64_t v) { return std::to_string(v); }
+// Scratch space for one conversion's text.
+struct Piece {
+  char buf[32];
+  std::string nested;  // for conversions that expand to a whole format ("%D")
 
-std::string Offset(const Fields& f, bool colon) {
-  int m = std::abs(f.offset_minutes);
-  std::string s(1, f.offset_minutes < 0 ? '-' : '+');
-  auto two = [](int v) { return std::string(v < 10 ? "0" : "") + std::to_string(v); };
-  return s + two(m / 60) + (colon ? ":" : "") + two(m % 60);
+  std::string_view Num(int64_t v) {
+    return {buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof(buf), v).ptr - buf)};
+  }
+};
+
+void Format(const Fields& f, std::string_view format, std::string* out);
+
+std::string_view Nested(const Fields& f, std::string_view format, Piece* piece) {
+  piece->nested.clear();
+  Format(f, format, &piece->nested);
+  return piece->nested;
 }
 
-std::string Hour12(const Fields& f) { return Num(f.hour % 12 == 0 ? 12 : f.hour % 12); }
+std::string_view Offset(const Fields& f, bool colon, Piece* piece) {
+  int m = std::abs(f.offset_minutes);
+  char* p = piece->buf;
+  *p++ = f.offset_minutes < 0 ? '-' : '+';
+  *p++ = static_cast<char>('0' + m / 600);
+  *p++ = static_cast<char>('0' + m / 60 % 10);
+  if (colon) *p++ = ':';
+  *p++ = static_cast<char>('0' + m % 60 / 10);
+  *p++ = static_cast<char>('0' + m % 10);
+  return {piece->buf, static_cast<size_t>(p - piece->buf)};
+}
 
-std::string Format(const Fields& f, std::string_view format);
+std::string_view Ordinal(int d) {
+  if (d == 11 || d == 12 || d == 13) return "th";
+  return d % 10 == 1 ? "st" : d % 10 == 2 ? "nd" : d % 10 == 3 ? "rd" : "th";
+}
 
-// The text of one conversion before padding; false when `c` is not a conversion.
-bool Convert(const Fields& f, char c, bool colon, const std::string& width, std::string* out) {
+std::string_view Fraction(const Fields& f, std::string_view width, Piece* piece) {
+  size_t w = 9;
+  if (!width.empty()) std::from_chars(width.data(), width.data() + width.size(), w);
+  if (w == 0) w = 9;
+  char ms[3] = {char('0' + f.millis / 100), char('0' + f.millis / 10 % 10), char('0' + f.millis % 10)};
+  piece->nested.assign(ms, std::min<size_t>(w, 3));
+  if (w > 3) piece->nested.append(w - 3, '0');
+  return piece->nested;
+}
+
+// The text of conversion `c` before padding; false when `c` is not a conversion.
+bool Convert(const Fields& f, char c, bool colon, std::string_view width, Piece* piece,
+             std::string_view* text) {
   auto week_of_year = [&](int start) {
     int since = (f.weekday - start + 7) % 7;
-    return Num((f.yday - 1 - since + 7) / 7);
+    return piece->Num((f.yday - 1 - since + 7) / 7);
   };
-  int iso_year, iso_week;
+  int iso_year = 0, iso_week = 0;
+  if (c == 'g' || c == 'G' || c == 'V') IsoWeek(f, &iso_year, &iso_week);
+  int hour12 = f.hour % 12 == 0 ? 12 : f.hour % 12;
   switch (c) {
-    case 'a': *out = kDays[f.weekday].substr(0, 3); return true;
-    case 'A': *out = kDays[f.weekday]; return true;
+    case 'a': *text = kDays[f.weekday].substr(0, 3); return true;
+    case 'A': *text = kDays[f.weekday]; return true;
     case 'b':
-    case 'h': *out = kMonths[f.month - 1].substr(0, 3); return true;
-    case 'B': *out = kMonths[f.month - 1]; return true;
-    case 'c': *out = Format(f, "%-m/%-d/%Y, %-I:%M:%S %p"); return true;
-    case 'C': *out = Num(f.year / 100); return true;
+    case 'h': *text = kMonths[f.month - 1].substr(0, 3); return true;
+    case 'B': *text = kMonths[f.month - 1]; return true;
+    case 'c': *text = Nested(f, "%-m/%-d/%Y, %-I:%M:%S %p", piece); return true;
+    case 'C': *text = piece->Num(f.year / 100); return true;
     case 'd':
-    case 'e': *out = Num(f.day); return true;
-    case 'g': IsoWeek(f, &iso_year, &iso_week); *out = Num((iso_year % 100 + 100) % 100); return true;
-    case 'G': IsoWeek(f, &iso_year, &iso_week); *out = Num(iso_year); return true;
+    case 'e': *text = piece->Num(f.day); return true;
+    case 'g': *text = piece->Num((iso_year % 100 + 100) % 100); return true;
+    case 'G': *text = piece->Num(iso_year); return true;
     case 'H':
-    case 'k': *out = Num(f.hour); return true;
+    case 'k': *text = piece->Num(f.hour); return true;
     case 'I':
-    case 'l': *out = Hour12(f); return true;
-    case 'j': *out = Num(f.yday); return true;
-    case 'L': *out = Num(f.millis); return true;
-    case 'm': *out = Num(f.month); return true;
-    case 'M': *out = Num(f.minute); return true;
-    case 'N': {
-      size_t w = width.empty() ? 9 : std::stoul(width);
-      std::string ms = (f.millis < 100 ? (f.millis < 10 ? "00" : "0") : "") + Num(f.millis);
-      *out = ms.substr(0, std::min<size_t>(w, 3)) + std::string(w > 3 ? w - 3 : 0, '0');
+    case 'l': *text = piece->Num(hour12); return true;
+    case 'j': *text = piece->Num(f.yday); return true;
+    case 'L': *text = piece->Num(f.millis); return true;
+    case 'm': *text = piece->Num(f.month); return true;
+    case 'M': *text = piece->Num(f.minute); return true;
+    case 'N': *text = Fraction(f, width, piece); return true;
+    case 'p': *text = f.hour < 12 ? "AM" : "PM"; return true;
+    case 'P': *text = f.hour < 12 ? "am" : "pm"; return true;
+    case 'q': *text = Ordinal(f.day); return true;
+    case 's':
+      *text = piece->Num(static_cast<int64_t>(std::floor(double(f.epoch_ms) / 1000.0)));
       return true;
-    }
-    case 'p': *out = f.hour < 12 ? "AM" : "PM"; return true;
-    case 'P': *out = f.hour < 12 ? "am" : "pm"; return true;
-    case 'q': {
-      int d = f.day;
-      *out = (d == 11 || d == 12 || d == 13) ? "th"
-             : d % 10 == 1                   ? "st"
-             : d % 10 == 2                   ? "nd"
-             : d % 10 == 3                   ? "rd"
-                                             : "th";
-      return true;
-    }
-    case 's': *out = Num(static_cast<int64_t>(std::floor(f.epoch_ms / 1000.0))); return true;
-    case 'S': *out = Num(f.second); return true;
-    case 'u': *out = Num(f.weekday == 0 ? 7 : f.weekday); return true;
-    case 'U': *out = week_of_year(0); return true;
-    case 'V': IsoWeek(f, &iso_year, &iso_week); *out = Num(iso_week); return true;
-    case 'w': *out = Num(f.weekday); return true;
-    case 'W': *out = week_of_year(1); return true;
-    case 'x': *out = Format(f, "%-m/%-d/%Y"); return true;
-    case 'X': *out = Format(f, "%-I:%M:%S %p"); return true;
-    case 'y': *out = Num((f.year % 100 + 100) % 100); return true;
-    case 'Y': *out = Num(f.year); return true;
-    case 'z': *out = Offset(f, colon); return true;
-    case 'Z': *out = f.zone; return true;
-    case 't': *out = "\t"; return true;
-    case 'n': *out = "\n"; return true;
-    case '%': *out = "%"; return true;
-    case 'D': *out = Format(f, "%m/%d/%y"); return true;
-    case 'F': *out = Format(f, "%Y-%m-%d"); return true;
-    case 'r': *out = Format(f, "%I:%M:%S %p"); return true;
-    case 'R': *out = Format(f, "%H:%M"); return true;
-    case 'T': *out = Format(f, "%H:%M:%S"); return true;
+    case 'S': *text = piece->Num(f.second); return true;
+    case 'u': *text = piece->Num(f.weekday == 0 ? 7 : f.weekday); return true;
+    case 'U': *text = week_of_year(0); return true;
+    case 'V': *text = piece->Num(iso_week); return true;
+    case 'w': *text = piece->Num(f.weekday); return true;
+    case 'W': *text = week_of_year(1); return true;
+    case 'x': *text = Nested(f, "%-m/%-d/%Y", piece); return true;
+    case 'X': *text = Nested(f, "%-I:%M:%S %p", piece); return true;
+    case 'y': *text = piece->Num((f.year % 100 + 100) % 100); return true;
+    case 'Y': *text = piece->Num(f.year); return true;
+    case 'z': *text = Offset(f, colon, piece); return true;
+    case 'Z': *text = f.zone; return true;
+    case 't': *text = "\t"; return true;
+    case 'n': *text = "\n"; return true;
+    case '%': *text = "%"; return true;
+    case 'D': *text = Nested(f, "%m/%d/%y", piece); return true;
+    case 'F': *text = Nested(f, "%Y-%m-%d", piece); return true;
+    case 'r': *text = Nested(f, "%I:%M:%S %p", piece); return true;
+    case 'R': *text = Nested(f, "%H:%M", piece); return true;
+    case 'T': *text = Nested(f, "%H:%M:%S", piece); return true;
     default: return false;
   }
 }
 
-int DefaultWidth(char c) {
+size_t DefaultWidth(char c) {
   switch (c) {
     case 'C': case 'd': case 'e': case 'g': case 'H': case 'I': case 'k': case 'l': case 'm':
     case 'M': case 'S': case 'U': case 'V': case 'W': case 'y': return 2;
@@ -164,35 +189,45 @@ int DefaultWidth(char c) {
   }
 }
 
-bool PadsWithSpace(char c) { return std::string_view("aAbBceklpPDFrRT").find(c) != std::string_view::npos; }
+bool IsFlag(char c) {
+  return c == '-' || c == '_' || c == '0' || c == '^' || c == '#' || c == ':';
+}
+
+bool PadsWithSpace(char c) {
+  return std::string_view("aAbBceklpPDFrRT").find(c) != std::string_view::npos;
+}
+
+bool Has(std::string_view flags, char flag) { return flags.find(flag) != std::string_view::npos; }
 
 // Appends conversion `c` with its flags and width; false when `c` is not a conversion.
-bool AppendConversion(const Fields& f, std::string_view flags, const std::string& width, char c,
+bool AppendConversion(const Fields& f, std::string_view flags, std::string_view width, char c,
                       std::string* out) {
-  std::string text;
-  if (!Convert(f, c, flags.find(':') != std::string_view::npos, width, &text)) return false;
-  if (flags.find('^') != std::string_view::npos) {
-    std::string up;
-    AppendUpper(text, &up);
-    text = up;
-  } else if (flags.find('#') != std::string_view::npos) {
-    bool has_lower = text.find_first_of("abcdefghijklmnopqrstuvwxyz") != std::string::npos;
-    std::string changed;
-    if (has_lower) AppendUpper(text, &changed); else AppendLower(text, &changed);
-    text = changed;
+  Piece piece;
+  std::string_view text;
+  if (!Convert(f, c, Has(flags, ':'), width, &piece, &text)) return false;
+  std::string cased;
+  bool has_lower = text.find_first_of("abcdefghijklmnopqrstuvwxyz") != std::string_view::npos;
+  if (Has(flags, '^') || (Has(flags, '#') && has_lower)) {
+    AppendUpper(text, &cased);
+    text = cased;
+  } else if (Has(flags, '#')) {
+    AppendLower(text, &cased);
+    text = cased;
   }
   char pad = PadsWithSpace(c) ? ' ' : '0';
-  size_t w = width.empty() || std::stoul(width) == 0 ? DefaultWidth(c) : std::stoul(width);
-  if (flags.find('_') != std::string_view::npos) {
+  size_t w = 0;
+  if (!width.empty()) std::from_chars(width.data(), width.data() + width.size(), w);
+  if (w == 0) w = DefaultWidth(c);
+  if (Has(flags, '_')) {
     pad = ' ';
-  } else if (flags.find('0') != std::string_view::npos) {
+  } else if (Has(flags, '0')) {
     pad = '0';
   }
-  if (flags.find('-') != std::string_view::npos) w = 0;
+  if (Has(flags, '-')) w = 0;
   size_t len = Utf16Length(text);
   if (pad == '0' && !text.empty() && text[0] == '-') {
     out->push_back('-');
-    text.erase(0, 1);
+    text.remove_prefix(1);
     --len;
     if (w > 0) --w;
   }
@@ -202,36 +237,34 @@ bool AppendConversion(const Fields& f, std::string_view flags, const std::string
 }
 
 // Conversions look like %[flags][width][E|O]c with flags from "-_0^#:".
-std::string Format(const Fields& f, std::string_view format) {
-  std::string out;
+void Format(const Fields& f, std::string_view format, std::string* out) {
   size_t i = 0;
   while (i < format.size()) {
     size_t pct = format.find('%', i);
     if (pct == std::string_view::npos || pct + 1 >= format.size()) break;
     size_t p = pct + 1;
     size_t flags_begin = p;
-    while (p < format.size() && std::string_view("-_0^#:").find(format[p]) != std::string_view::npos) ++p;
+    while (p < format.size() && IsFlag(format[p])) ++p;
     std::string_view flags = format.substr(flags_begin, p - flags_begin);
     size_t width_begin = p;
     while (p < format.size() && format[p] >= '0' && format[p] <= '9') ++p;
-    std::string width(format.substr(width_begin, p - width_begin));
+    std::string_view width = format.substr(width_begin, p - width_begin);
     if (p < format.size() && (format[p] == 'E' || format[p] == 'O') && p + 1 < format.size() &&
         format[p + 1] != '\n') {
       ++p;
     }
     if (p >= format.size() || format[p] == '\n') {
-      out.append(format.substr(i, p - i));
+      out->append(format.substr(i, p - i));
       i = p;
       continue;
     }
-    out.append(format.substr(i, pct - i));
+    out->append(format.substr(i, pct - i));
     i = AdvanceCodePoints(format, p, 1);
-    if (!AppendConversion(f, flags, width, format[p], &out)) {
-      out.append(format.substr(pct, i - pct));  // Unknown conversions stay as written.
+    if (!AppendConversion(f, flags, width, format[p], out)) {
+      out->append(format.substr(pct, i - pct));  // Unknown conversions stay as written.
     }
   }
-  out.append(format.substr(std::min(i, format.size())));
-  return out;
+  out->append(format.substr(std::min(i, format.size())));
 }
 
 }  // namespace
@@ -263,7 +296,7 @@ Status ApplyDateFilter(const Datum& input, const FilterArgs& args, FilterEnv& en
   Datum format_arg = args.at(0);
   std::string_view format = format_arg.is_nil() ? kDefaultFormat : Stringify(format_arg, env.arena);
   std::string* s = env.arena->NewString();
-  s->append(Format(Breakdown(*t, tz), format));
+  Format(Breakdown(*t, tz), format, s);
   *result = Datum::String(*s);
   return Status::Ok();
 }

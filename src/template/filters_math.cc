@@ -1,5 +1,6 @@
 // Number filters. Arguments become numbers as liquidjs's toNumber makes them (a non-number is 0),
 // except that dividing by zero is a render error here, where liquidjs prints Infinity or NaN.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -14,24 +15,24 @@ namespace {
 // Number(`${mantissa}e${power + exponent}`) over String(n): moves the decimal point without
 // binary rounding error, as liquidjs's round does.
 double ShiftDecimal(double n, double exponent) {
-  std::string text;
-  AppendJsNumber(n, &text);
-  size_t e = text.find('e');
+  char text[kJsNumberMax + 24];
+  size_t len = FormatJsNumber(n, text);
+  std::string_view t(text, len);
+  size_t e = t.find('e');
   double power = 0;
-  if (e != std::string::npos) {
-    std::string_view p(text);
-    p.remove_prefix(e + 1);
-    if (!p.empty() && p.front() == '+') p.remove_prefix(1);
-    std::from_chars(p.data(), p.data() + p.size(), power);
-    text.resize(e);
+  if (e != std::string_view::npos) {
+    const char* p = text + e + 1;
+    if (*p == '+') ++p;
+    std::from_chars(p, text + len, power);
+    len = e;
   }
-  double shifted_power = power + exponent;
-  if (shifted_power != std::trunc(shifted_power)) return NAN;
-  text.push_back('e');
-  text.append(std::to_string(static_cast<int64_t>(shifted_power)));
+  double shifted = power + exponent;
+  if (shifted != std::trunc(shifted) || std::fabs(shifted) > 1e6) return NAN;
+  text[len++] = 'e';
+  len = std::to_chars(text + len, text + sizeof(text), static_cast<int64_t>(shifted)).ptr - text;
   double v = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec == std::errc::result_out_of_range) return std::stod(text);
+  auto [ptr, ec] = std::from_chars(text, text + len, v);
+  if (ec == std::errc::result_out_of_range) return shifted > 0 ? INFINITY : 0;
   return v;
 }
 
@@ -47,8 +48,28 @@ double Round(double v, double digits) {
   return v < 0 ? -rounded : rounded;
 }
 
-// Our money filter: two decimals, rounded half away from zero in decimal, with an optional symbol
-// before the digits and the sign before the symbol ("-€3.50").
+// Appends |v| with exactly two decimals, rounding half up on its shortest decimal form (so 2.675
+// gives 2.68, as a person would expect, not the 2.67 its binary value would round to).
+void AppendFixed2(double v, std::string* out) {
+  char buf[400];  // The longest fixed form of a double is about 330 characters.
+  char* end = std::to_chars(buf + 1, buf + sizeof(buf), std::fabs(v), std::chars_format::fixed).ptr;
+  buf[0] = '0';  // room for a carry
+  char* dot = std::find(buf + 1, end, '.');
+  if (dot == end) *end++ = '.';
+  while (end - dot < 4) *end++ = '0';
+  bool round_up = dot[3] >= '5';
+  end = dot + 3;
+  for (ptrdiff_t i = end - buf - 1; round_up && i >= 0; --i) {
+    if (buf[i] == '.') continue;
+    round_up = buf[i] == '9';
+    buf[i] = round_up ? '0' : static_cast<char>(buf[i] + 1);
+  }
+  const char* begin = buf[0] == '0' ? buf + 1 : buf;
+  out->append(begin, static_cast<size_t>(end - begin));
+}
+
+// Our money filter: two decimals, with an optional symbol before the digits and the sign before
+// the symbol ("-€3.50").
 Status Money(const Datum& input, const FilterArgs& args, FilterEnv& env, Datum* result) {
   if (input.is_nil()) {
     *result = Datum::Nil();
@@ -60,13 +81,14 @@ Status Money(const Datum& input, const FilterArgs& args, FilterEnv& env, Datum* 
     AppendJsString(input, &shown);
     return Status::Invalid("money: '" + shown + "' is not a number");
   }
-  double rounded = Round(v, 2);
   std::string* s = env.arena->NewString();
-  if (rounded < 0) s->push_back('-');
+  size_t sign_at = s->size();
   s->append(Stringify(args.at(0), env.arena));
-  char buf[64];
-  int n = std::snprintf(buf, sizeof(buf), "%.2f", std::fabs(rounded));
-  s->append(buf, n > 0 ? static_cast<size_t>(n) : 0);
+  size_t digits_at = s->size();
+  AppendFixed2(v, s);
+  if (v < 0 && s->find_first_not_of("0.", digits_at) != std::string::npos) {
+    s->insert(sign_at, 1, '-');  // No "-0.00".
+  }
   *result = Datum::String(*s);
   return Status::Ok();
 }

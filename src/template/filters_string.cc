@@ -14,6 +14,10 @@ bool IsAsciiSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
+bool IsHtmlSpecial(char c) {
+  return c == '<' || c == '>' || c == '"' || c == '\'' || c == '&';
+}
+
 std::string* Out(FilterEnv& env, Datum* result) {
   std::string* s = env.arena->NewString();
   *result = Datum::String({});
@@ -83,6 +87,11 @@ void Strip(std::string_view str, const Datum& chars_arg, bool left, bool right, 
 
 void Escape(std::string_view str, bool once, std::string* out) {
   for (size_t i = 0; i < str.size(); ++i) {
+    size_t plain = i;
+    while (plain < str.size() && !IsHtmlSpecial(str[plain])) ++plain;
+    out->append(str.substr(i, plain - i));
+    i = plain;
+    if (i == str.size()) break;
     char c = str[i];
     switch (c) {
       case '<': out->append("&lt;"); continue;

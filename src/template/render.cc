@@ -1,4 +1,5 @@
 // Template::Parse and Template::Render: the tree walk that turns nodes into text.
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -52,7 +53,6 @@ struct Scratch {
   std::vector<Binding> loop_vars;  // innermost last
   std::vector<Binding> assigns;    // the bottom scope: assign and capture
   std::vector<Binding> counters;   // increment/decrement
-  std::vector<Datum> args;
   bool in_use = false;
 
   void Reset() {
@@ -60,7 +60,6 @@ struct Scratch {
     loop_vars.clear();
     assigns.clear();
     counters.clear();
-    args.clear();
   }
 };
 
@@ -305,16 +304,19 @@ void Renderer::Assign(std::string_view name, const Datum& value) {
 
 Datum Renderer::Lookup(std::string_view name) const {
   for (size_t i = s_.loop_vars.size(); i-- > 0;) {
-    if (s_.loop_vars[i].name == name) return s_.loop_vars[i].value;
+    if (SameName(s_.loop_vars[i].name, name)) return s_.loop_vars[i].value;
   }
   for (const Binding& b : s_.assigns) {
-    if (b.name == name) return b.value;
+    if (SameName(b.name, name)) return b.value;
   }
   for (const Binding& b : s_.counters) {
-    if (b.name == name) return b.value;
+    if (SameName(b.name, name)) return b.value;
   }
-  const Value* v = vars_.Find(name);
-  return v != nullptr ? Datum::Of(*v) : Datum::Nil();
+  if (!vars_.is_object()) return Datum::Nil();
+  for (const Value::Member& m : vars_.as_object()) {
+    if (SameName(m.first, name)) return Datum::Of(m.second);
+  }
+  return Datum::Nil();
 }
 
 bool Renderer::EvalFiltered(const FilteredExpr& fe, Datum* out) {
@@ -325,16 +327,14 @@ bool Renderer::EvalFiltered(const FilteredExpr& fe, Datum* out) {
 bool Renderer::ApplyFilters(const FilteredExpr& fe, Datum* cur) {
   for (uint32_t i = 0; i < fe.filter_count; ++i) {
     const FilterCall& call = impl_.filters[fe.filter_begin + i];
-    size_t base = s_.args.size();
+    Datum argv[kMaxFilterArgs];  // The parser checked arg_count against each filter's maximum.
     for (uint32_t a = 0; a < call.arg_count; ++a) {
-      Datum v;
-      if (!Eval(impl_.filter_args[call.arg_begin + a].expr, &v)) return false;
-      s_.args.push_back(AsFilterValue(v));
+      if (!Eval(impl_.filter_args[call.arg_begin + a].expr, &argv[a])) return false;
+      argv[a] = AsFilterValue(argv[a]);
     }
-    FilterArgs args{s_.args.data() + base, call.arg_count, call.allow_false};
+    FilterArgs args{argv, call.arg_count, call.allow_false};
     Datum result;
     Status st = ApplyFilter(call.id, AsFilterValue(*cur), args, env_, &result);
-    s_.args.resize(base);
     if (!st.ok()) return Fail(call.offset, st);
     *cur = result;
   }
