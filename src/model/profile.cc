@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <date/tz.h>
+
 namespace waymark {
 
 std::string_view Profile::HistoryName(const Event& e) {
@@ -58,8 +60,9 @@ bool Profile::ApplyEvent(const Event& e, const HistoryPolicy& history_policy,
   const Value* tz_trait = traits.Find("timezone");
   if (tz_trait != nullptr && tz_trait->is_string()) {
     if (const TimeZone* zone = FindTimeZone(tz_trait->as_string())) tz = zone;
-  } else if (!e.timezone.empty() && tz == nullptr) {
-    tz = FindTimeZone(e.timezone);
+  } else if (!e.timezone.empty() && (tz == nullptr || tz->name() != e.timezone)) {
+    // The newest context.timezone wins; an unknown name keeps what we had.
+    if (const TimeZone* zone = FindTimeZone(e.timezone)) tz = zone;
   }
 
   first_seen = std::min(first_seen, e.timestamp);

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# build.sh DIR TYPE [SANITIZE]: configure and build Waymark into DIR.
+set -euo pipefail
+dir=${1:?build dir}
+type=${2:-Release}
+sanitize=${3:-OFF}
+cd "$(dirname "$0")/.."
+cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" -DWAYMARK_SANITIZE="$sanitize" >/dev/null
+ninja -C "$dir"

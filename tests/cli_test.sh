@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The `waymark` command as a user meets it: exit codes and the exact error lines for bad configs,
+# bad mappings and bad rows. Usage: cli_test.sh WAYMARK_BINARY SOURCE_DIR
+set -uo pipefail
+waymark=$1
+src=$2
+data=${WAYMARK_DATA:-$src/../shared/data}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+pass=0
+
+expect() {  # description expected-exit-code expected-substring command...
+  local what=$1 code=$2 want=$3
+  shift 3
+  local out
+  out=$("$@" 2>&1)
+  local got=$?
+  if [ "$got" -ne "$code" ] || [[ "$out" != *"$want"* ]]; then
+    echo "FAIL $what: exit $got (want $code); output lacks: $want"
+    echo "$out" | head -20 | sed 's/^/    /'
+    failures=$((failures + 1))
+  else
+    pass=$((pass + 1))
+  fi
+}
+
+expect "valid example config" 0 "examples/retail: ok (6 journeys" \
+  "$waymark" validate "$src/examples/retail"
+
+cat > "$tmp/bad.yaml" <<'YAML'
+journeys:
+  - id: j
+    trigger: { event: Product Added, where: 'event.price >> 3' }
+    steps:
+      - { id: w, wait: 2 days }
+      - { id: s, send: { channel: email, template: missing } }
+YAML
+expect "condition error position" 2 "bad.yaml:3:59: unexpected '>'" "$waymark" validate "$tmp/bad.yaml"
+expect "bad duration" 2 "bad.yaml:5:24: bad duration '2 days'" "$waymark" validate "$tmp/bad.yaml"
+expect "unknown template" 2 "bad.yaml:6:52: unknown template 'missing'" \
+  "$waymark" validate "$tmp/bad.yaml"
+expect "error count" 2 "3 error(s)" "$waymark" validate "$tmp/bad.yaml"
+expect "missing config" 2 "nope.yaml: no such file or directory" "$waymark" validate "$tmp/nope.yaml"
+
+printf 'format: csv\nheader: true\nevent: {column: kind}\nuser_id: {colum: uid}\n' > "$tmp/m.yaml"
+printf 'kind,uid,ts\nview,1,2020-01-01\n' > "$tmp/e.csv"
+expect "mapping typo" 2 "m.yaml:4:" \
+  "$waymark" replay --quiet --config "$src/examples/retail" --events "$tmp/e.csv" --mapping "$tmp/m.yaml"
+
+printf '{"type":"track","event":"Product Viewed","userId":"u1","timestamp":"2026-01-01T10:00:00Z"}\n{"type":"track","userId":"u1"}\nnot json\n' > "$tmp/e.jsonl"
+expect "bad JSON lines are counted" 0 "1 read from 3 rows, 0 duplicates dropped, 2 bad rows" \
+  "$waymark" replay --quiet --config "$src/examples/retail" --events "$tmp/e.jsonl"
+expect "bad JSON line named" 0 "e.jsonl:2:" \
+  "$waymark" replay --quiet --config "$src/examples/retail" --events "$tmp/e.jsonl"
+expect "strict stops at the first bad row" 1 "e.jsonl:2:" \
+  "$waymark" replay --quiet --strict --config "$src/examples/retail" --events "$tmp/e.jsonl"
+
+if [ -d "$data" ]; then
+  expect "truncated REES46 row" 0 "2019-Oct.csv:17436:107: expected 9 fields, got 8" \
+    "$waymark" replay --quiet --config "$src/examples/retail" \
+    --events "$data/rees46-multicategory-2019-oct-head/2019-Oct.csv" --mapping "$src/mappings/rees46.yaml"
+  expect "REES46 duplicates dropped" 0 "17,434 read from 17,435 rows, 5 duplicates dropped, 1 bad rows" \
+    "$waymark" replay --quiet --config "$src/examples/retail" \
+    --events "$data/rees46-multicategory-2019-oct-head/2019-Oct.csv" --mapping "$src/mappings/rees46.yaml"
+  expect "trace explains a profile" 0 "journey browse_abandonment v1: entered (instance" \
+    "$waymark" replay --quiet --config "$src/examples/retail" \
+    --events "$data/taobao-userbehavior-head/UserBehavior1.csv" --mapping "$src/mappings/taobao.yaml" \
+    --trace 100
+  expect "unsorted Tmall log replays sorted" 0 "9,999 read from 9,999 rows" \
+    "$waymark" replay --quiet --config "$src/examples/retail" \
+    --events "$data/tmall-ijcai15-user-log-head/user_log.csv" --mapping "$src/mappings/tmall.yaml"
+  expect "stream mode reports late rows" 0 " late" \
+    "$waymark" replay --quiet --order stream --reorder-window 1d --config "$src/examples/retail" \
+    --events "$data/tmall-ijcai15-user-log-head/user_log.csv" --mapping "$src/mappings/tmall.yaml"
+  expect "CDNOW replays" 0 "69,659 read from 69,659 rows" \
+    "$waymark" replay --quiet --config "$src/examples/retail" \
+    --events "$data/cdnow-master/CDNOW_master.txt" --mapping "$src/mappings/cdnow.yaml"
+  expect "Diginetica merges anonymous sessions" 0 "anonymous profiles merged" \
+    "$waymark" replay --quiet --config "$src/examples/retail" \
+    --events "$data/diginetica-sample/sample_train-item-views.csv" --mapping "$src/mappings/diginetica.yaml"
+fi
+
+echo "cli_test: $pass passed, $failures failed"
+[ "$failures" -eq 0 ]
