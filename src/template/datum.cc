@@ -17,39 +17,6 @@ Datum Datum::Range(int64_t lo, int64_t hi) {
   return d;
 }
 
-Datum Datum::Of(const Value& v) {
-  switch (v.type()) {
-    case Value::Type::kNull: { Datum d; d.kind = Kind::kNull; return d; }
-    case Value::Type::kBool: return Bool(v.as_bool());
-    case Value::Type::kNumber: return Number(v.as_number());
-    case Value::Type::kString: return String(v.as_string());
-    case Value::Type::kList: { Datum d; d.kind = Kind::kList; d.value = &v; return d; }
-    case Value::Type::kObject: { Datum d; d.kind = Kind::kObject; d.value = &v; return d; }
-  }
-  return Nil();
-}
-
-size_t ListSize(const Datum& d) {
-  switch (d.kind) {
-    case Datum::Kind::kList: return d.value->as_list().size();
-    case Datum::Kind::kArray: return d.array->size();
-    case Datum::Kind::kRange: {
-      int64_t lo = static_cast<int64_t>(d.number);
-      return d.range_end >= lo ? static_cast<size_t>(d.range_end - lo + 1) : 0;
-    }
-    default: return 0;
-  }
-}
-
-Datum ListAt(const Datum& d, size_t i) {
-  switch (d.kind) {
-    case Datum::Kind::kList: return Datum::Of(d.value->as_list()[i]);
-    case Datum::Kind::kArray: return (*d.array)[i];
-    case Datum::Kind::kRange: return Datum::Number(d.number + static_cast<double>(i));
-    default: return Datum::Nil();
-  }
-}
-
 size_t Seq::size() const {
   if (d_.is_listlike()) return ListSize(d_);
   return d_.is_nil() ? 0 : 1;

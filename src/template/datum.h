@@ -63,6 +63,19 @@ struct Datum {
   bool truthy() const { return !is_nil() && !(kind == Kind::kBool && !boolean); }
 };
 
+inline Datum Datum::Of(const Value& v) {
+  Datum d;
+  switch (v.type()) {
+    case Value::Type::kNull: d.kind = Kind::kNull; break;
+    case Value::Type::kBool: d.kind = Kind::kBool; d.boolean = v.as_bool(); break;
+    case Value::Type::kNumber: d.kind = Kind::kNumber; d.number = v.as_number(); break;
+    case Value::Type::kString: d.kind = Kind::kString; d.str = v.as_string(); break;
+    case Value::Type::kList: d.kind = Kind::kList; d.value = &v; break;
+    case Value::Type::kObject: d.kind = Kind::kObject; d.value = &v; break;
+  }
+  return d;
+}
+
 // The state behind the `forloop` object of one for loop.
 struct Forloop {
   int64_t index0 = 0;
@@ -77,8 +90,26 @@ inline bool SameName(std::string_view a, std::string_view b) {
 }
 
 // Size and elements of a list-like Datum (kList, kArray, kRange).
-size_t ListSize(const Datum& d);
-Datum ListAt(const Datum& d, size_t i);
+inline size_t ListSize(const Datum& d) {
+  switch (d.kind) {
+    case Datum::Kind::kList: return d.value->as_list().size();
+    case Datum::Kind::kArray: return d.array->size();
+    case Datum::Kind::kRange: {
+      int64_t lo = static_cast<int64_t>(d.number);
+      return d.range_end >= lo ? static_cast<size_t>(d.range_end - lo + 1) : 0;
+    }
+    default: return 0;
+  }
+}
+
+inline Datum ListAt(const Datum& d, size_t i) {
+  switch (d.kind) {
+    case Datum::Kind::kList: return Datum::Of(d.value->as_list()[i]);
+    case Datum::Kind::kArray: return (*d.array)[i];
+    case Datum::Kind::kRange: return Datum::Number(d.number + static_cast<double>(i));
+    default: return Datum::Nil();
+  }
+}
 
 // A Datum seen as a sequence the way liquidjs's toArray does: nil is empty, list-likes are their
 // elements, anything else is a one-element sequence.

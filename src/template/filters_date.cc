@@ -206,12 +206,14 @@ bool AppendConversion(const Fields& f, std::string_view flags, std::string_view 
   std::string_view text;
   if (!Convert(f, c, Has(flags, ':'), width, &piece, &text)) return false;
   std::string cased;
-  bool has_lower = text.find_first_of("abcdefghijklmnopqrstuvwxyz") != std::string_view::npos;
-  if (Has(flags, '^') || (Has(flags, '#') && has_lower)) {
-    AppendUpper(text, &cased);
-    text = cased;
-  } else if (Has(flags, '#')) {
-    AppendLower(text, &cased);
+  if (!flags.empty() && (Has(flags, '^') || Has(flags, '#'))) {
+    bool has_lower = false;
+    for (char ch : text) has_lower = has_lower || (ch >= 'a' && ch <= 'z');
+    if (Has(flags, '^') || has_lower) {
+      AppendUpper(text, &cased);
+    } else {
+      AppendLower(text, &cased);
+    }
     text = cased;
   }
   char pad = PadsWithSpace(c) ? ' ' : '0';

@@ -1,6 +1,7 @@
 // Template::Parse and Template::Render: the tree walk that turns nodes into text.
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
 
 #include "template/ast.h"
@@ -414,8 +415,12 @@ bool Renderer::EvalRange(const Expr& e, Datum* out) {
 
 Status Template::Render(const Value& vars, const RenderOptions& opts, std::string* out) const {
   thread_local tmpl::Scratch shared;
-  tmpl::Scratch local;
-  tmpl::Scratch* scratch = shared.in_use ? &local : &shared;
+  std::unique_ptr<tmpl::Scratch> nested;  // Only when a render runs inside another on this thread.
+  tmpl::Scratch* scratch = &shared;
+  if (shared.in_use) {
+    nested = std::make_unique<tmpl::Scratch>();
+    scratch = nested.get();
+  }
   scratch->in_use = true;
   size_t old_size = out->size();
   out->reserve(old_size + impl_->text_bytes + impl_->text_bytes / 2);
