@@ -76,7 +76,7 @@ if [ -d "$data" ]; then
   expect "CDNOW replays" 0 "69,659 read from 69,659 rows" \
     "$waymark" replay --quiet --config "$src/examples/retail" \
     --events "$data/cdnow-master/CDNOW_master.txt" --mapping "$src/mappings/cdnow.yaml"
-  expect "Diginetica merges anonymous sessions" 0 "anonymous profiles merged" \
+  expect "Diginetica links anonymous sessions" 0 "anonymous profiles linked to a user id" \
     "$waymark" replay --quiet --config "$src/examples/retail" \
     --events "$data/diginetica-sample/sample_train-item-views.csv" --mapping "$src/mappings/diginetica.yaml"
 fi

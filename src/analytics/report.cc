@@ -81,7 +81,7 @@ std::string FormatReportText(const Config& config, const EngineResults& r, const
          " bad rows" + (run.late > 0 ? ", " + Num(run.late) + " late" : "") + "\n";
   for (const std::string& bad : run.bad_examples) out += "             bad row " + bad + "\n";
   out += "  profiles   " + Num(r.counters.profiles) + " (" + Num(r.counters.merges) +
-         " anonymous profiles merged into known ones)\n";
+         " anonymous profiles linked to a user id)\n";
   if (run.first_event != kTimeMax) {
     out += "  time span  " + FormatIsoTime(run.first_event) + " to " +
            FormatIsoTime(run.last_event) + "; timers ran to " + FormatIsoTime(run.until) + "\n";

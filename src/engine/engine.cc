@@ -227,8 +227,8 @@ EngineResults Engine::Finish(Time until) {
     std::move(r.traces.begin(), r.traces.end(), std::back_inserter(out.traces));
   }
   out.counters.duplicates = duplicates_;
-  // Profiles created then merged away are counted once.
-  out.counters.profiles -= std::min(out.counters.profiles, out.counters.merges);
+  // Profiles absorbed into another one are counted once.
+  out.counters.profiles -= std::min(out.counters.profiles, out.counters.absorbed);
   auto by_time_id = [](const OutboxRecord& a, const OutboxRecord& b) {
     return a.time != b.time ? a.time < b.time : a.id < b.id;
   };

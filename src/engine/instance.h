@@ -43,7 +43,7 @@ struct Instance {
 
 // What a profile remembers about a journey for re-entry rules.
 struct JourneyMemory {
-  std::string journey_id;
+  uint32_t journey_index = 0;  // position in Config::journeys
   uint32_t entries = 0;
   Time last_entered = kTimeMin;
 };
@@ -67,10 +67,10 @@ struct ProfileState {
   uint32_t slot = 0;
   uint32_t generation = 0;
 
-  JourneyMemory* Memory(std::string_view journey_id) {
+  JourneyMemory* Memory(uint32_t journey_index) {
     for (JourneyMemory& m : journeys)
-      if (m.journey_id == journey_id) return &m;
-    journeys.push_back(JourneyMemory{std::string(journey_id)});
+      if (m.journey_index == journey_index) return &m;
+    journeys.push_back(JourneyMemory{journey_index});
     return &journeys.back();
   }
 };

@@ -7,6 +7,16 @@
 
 #include <date/tz.h>
 
+// Trace lines are built only for traced profiles: the text expressions are not evaluated otherwise.
+#define WM_TRACE(ps, text)            \
+  do {                                \
+    if ((ps)->traced) TraceLine(ps, text); \
+  } while (0)
+#define WM_TRACE_CONDITION(ps, what, expr, ctx, held)              \
+  do {                                                             \
+    if ((ps)->traced) TraceConditionLine(ps, what, expr, ctx, held); \
+  } while (0)
+
 namespace waymark {
 
 namespace {
@@ -55,7 +65,6 @@ Shard::Shard(std::shared_ptr<const Config> config, const ShardOptions& options)
   for (uint32_t i = 0; i < cfg_.segments.size(); ++i) {
     const expr::Expr& c = cfg_.segments[i].condition;
     segment_always_[i] = c.reads_profile() || c.reads_segments();
-    for (const HistoryPolicy::Rule& r : c.history_needs()) segments_by_event_[r.name].push_back(i);
   }
 }
 
@@ -116,12 +125,13 @@ std::unique_ptr<ProfileState> Shard::Extract(const std::string& key) {
 
 void Shard::Absorb(ProfileState* ps, std::unique_ptr<ProfileState> other) {
   ++results_.counters.merges;
-  Trace(ps, "merge: profile " + Quote(other->profile.key) + " merged into " +
+  ++results_.counters.absorbed;
+  WM_TRACE(ps, "merge: profile " + Quote(other->profile.key) + " merged into " +
                 Quote(ps->profile.key));
   ps->profile.MergeFrom(std::move(other->profile), cfg_.history);
   ps->sends.MergeFrom(other->sends);
   for (const JourneyMemory& m : other->journeys) {
-    JourneyMemory* mine = ps->Memory(m.journey_id);
+    JourneyMemory* mine = ps->Memory(m.journey_index);
     mine->entries += m.entries;
     mine->last_entered = std::max(mine->last_entered, m.last_entered);
   }
@@ -134,7 +144,7 @@ void Shard::Absorb(ProfileState* ps, std::unique_ptr<ProfileState> other) {
     if (duplicate) {
       // Both identities were already in this journey: keep the known profile's instance only.
       StatsOf(inst).exits["merged"]++;
-      Trace(ps, "journey " + inst.journey->id + ": instance " + HexId(inst.id) +
+      WM_TRACE(ps, "journey " + inst.journey->id + ": instance " + HexId(inst.id) +
                     " from the merged profile ends (already in this journey)");
       continue;
     }
@@ -197,11 +207,11 @@ void Shard::FireTimer(const Timer& timer) {
     const StepDef* step = inst.step >= 0 ? &inst.journey->steps[inst.step] : nullptr;
     switch (inst.state) {
       case Instance::State::kWaiting:
-        Trace(ps, "journey " + inst.journey->id + ": wait at " + Quote(step->id) + " is over");
+        WM_TRACE(ps, "journey " + inst.journey->id + ": wait at " + Quote(step->id) + " is over");
         inst.step = step->next;
         break;
       case Instance::State::kWaitingEvent:
-        Trace(ps, "journey " + inst.journey->id + ": no " + Quote(step->wait_event) +
+        WM_TRACE(ps, "journey " + inst.journey->id + ": no " + Quote(step->wait_event) +
                       " within " + FormatDuration(step->wait) + " at " + Quote(step->id) +
                       ", timed out");
         inst.step = step->on_timeout;
@@ -261,7 +271,7 @@ void Shard::HandleEvent(const Event& e, const std::string& key,
   if (ps->traced) {
     std::string props = e.type == EventType::kIdentify ? e.traits.ToJson()
                                                         : e.properties.ToJson();
-    Trace(ps, "event " + std::string(EventTypeName(e.type)) +
+    WM_TRACE(ps, "event " + std::string(EventTypeName(e.type)) +
                   (e.name.empty() ? "" : " " + Quote(e.name)) + " " + props +
                   (e.source.empty() ? "" : " (" + e.source + ")"));
   }
@@ -283,7 +293,7 @@ void Shard::CheckInstances(ProfileState* ps, const Event& e) {
     if (j.has_goal && !inst->converted && name == j.goal_event &&
         e.timestamp <= inst->entered_at + j.goal_window) {
       bool held = j.goal_filter.Test(ctx);
-      TraceCondition(ps, ("journey " + j.id + ": goal filter").c_str(), j.goal_filter, ctx, held);
+      WM_TRACE_CONDITION(ps, ("journey " + j.id + ": goal filter")  , j.goal_filter, ctx, held);
       if (held) {
         Convert(ps, inst, e);
         continue;
@@ -294,7 +304,7 @@ void Shard::CheckInstances(ProfileState* ps, const Event& e) {
     for (const JourneyDef::ExitRule& rule : j.exits) {
       if (name != rule.event) continue;
       bool held = rule.filter.Test(ctx);
-      TraceCondition(ps, ("journey " + j.id + ": exit rule " + Quote(rule.reason)).c_str(),
+      WM_TRACE_CONDITION(ps, ("journey " + j.id + ": exit rule " + Quote(rule.reason)),
                      rule.filter, ctx, held);
       if (held) {
         End(ps, inst, rule.reason);
@@ -307,13 +317,13 @@ void Shard::CheckInstances(ProfileState* ps, const Event& e) {
       const StepDef& step = j.steps[inst->step];
       if (name != step.wait_event) continue;
       bool held = step.wait_filter.Test(ctx);
-      TraceCondition(ps, ("journey " + j.id + ": wait_for " + Quote(step.id) + " filter").c_str(),
+      WM_TRACE_CONDITION(ps, ("journey " + j.id + ": wait_for " + Quote(step.id) + " filter"),
                      step.wait_filter, ctx, held);
       if (!held) continue;
       inst->timer_token = 0;  // cancels the timeout
       inst->step = step.on_event;
       inst->state = Instance::State::kRunning;
-      Trace(ps, "journey " + j.id + ": " + Quote(step.wait_event) + " arrived at " +
+      WM_TRACE(ps, "journey " + j.id + ": " + Quote(step.wait_event) + " arrived at " +
                     Quote(step.id));
       Run(ps, i, now_);
     }
@@ -322,27 +332,19 @@ void Shard::CheckInstances(ProfileState* ps, const Event& e) {
 
 void Shard::EvaluateSegments(ProfileState* ps, const Event* e, bool all) {
   if (cfg_.segments.empty()) return;
-  std::vector<uint32_t> candidates;
-  if (all || e == nullptr) {
-    for (uint32_t i = 0; i < cfg_.segments.size(); ++i) candidates.push_back(i);
-  } else {
-    for (uint32_t i = 0; i < cfg_.segments.size(); ++i) {
-      if (segment_always_[i]) candidates.push_back(i);
+  std::string_view name = e != nullptr ? Profile::HistoryName(*e) : std::string_view();
+  auto affected = [&](uint32_t i) {
+    if (all || e == nullptr || segment_always_[i]) return true;
+    for (const HistoryPolicy::Rule& r : cfg_.segments[i].condition.history_needs()) {
+      if (r.name == name) return true;
     }
-    std::string_view name = Profile::HistoryName(*e);
-    auto it = segments_by_event_.find(absl::string_view(name.data(), name.size()));
-    if (it != segments_by_event_.end()) {
-      for (uint32_t i : it->second) {
-        if (!segment_always_[i]) candidates.push_back(i);
-      }
-    }
-    std::sort(candidates.begin(), candidates.end());
-  }
-  if (candidates.empty()) return;
+    return false;
+  };
 
   Time next = kTimeMax;
   std::shared_ptr<const Event> shared;
-  for (uint32_t i : candidates) {
+  for (uint32_t i = 0; i < cfg_.segments.size(); ++i) {
+    if (!affected(i)) continue;
     const SegmentDef& seg = cfg_.segments[i];
     expr::EvalContext ctx = Context(*ps, nullptr, nullptr);
     ctx.next_change = &next;
@@ -355,7 +357,7 @@ void Shard::EvaluateSegments(ProfileState* ps, const Event* e, bool all) {
       ++results_.counters.segment_exits;
     }
     if (ps->traced) {
-      Trace(ps, std::string("segment ") + Quote(seg.id) + (in ? " entered" : " left") + " (" +
+      WM_TRACE(ps, std::string("segment ") + Quote(seg.id) + (in ? " entered" : " left") + " (" +
                     seg.condition.Explain(ctx) + ")");
     }
     for (uint32_t j : in ? by_segment_enter_[i] : by_segment_exit_[i]) {
@@ -390,12 +392,12 @@ void Shard::TryEnter(ProfileState* ps, uint32_t journey_index, const Event* trig
   // `reason` is the report's category; `detail` only goes to the trace.
   auto skip = [&](const char* reason, const std::string& detail) {
     stats.skipped[reason]++;
-    Trace(ps, "journey " + j.id + ": not entered, " + detail);
+    WM_TRACE(ps, "journey " + j.id + ": not entered, " + detail);
   };
 
   if (!j.entry_filter.empty()) {
     bool held = j.entry_filter.Test(ctx);
-    TraceCondition(ps, ("journey " + j.id + ": entry filter").c_str(), j.entry_filter, ctx, held);
+    WM_TRACE_CONDITION(ps, ("journey " + j.id + ": entry filter"), j.entry_filter, ctx, held);
     if (!held) {
       stats.skipped["filter"]++;
       return;
@@ -412,7 +414,7 @@ void Shard::TryEnter(ProfileState* ps, uint32_t journey_index, const Event* trig
                                         (key.empty() ? std::string() : " for key " + Quote(key)));
     }
   }
-  JourneyMemory* mem = ps->Memory(j.id);
+  JourneyMemory* mem = ps->Memory(journey_index);
   if (j.reentry == JourneyDef::Reentry::kNever && mem->entries > 0) {
     return skip("re-entry never", "re-entry is never and the profile entered before");
   }
@@ -432,14 +434,26 @@ void Shard::TryEnter(ProfileState* ps, uint32_t journey_index, const Event* trig
   inst.journey_index = journey_index;
   inst.key = key;
   if (trigger != nullptr) {
-    if (*shared == nullptr) *shared = std::make_shared<const Event>(*trigger);
+    if (*shared == nullptr) {
+      // Instances keep what conditions and templates can read of the trigger, not its source.
+      auto slim = std::make_shared<Event>();
+      slim->type = trigger->type;
+      slim->name = trigger->name;
+      slim->user_id = trigger->user_id;
+      slim->anonymous_id = trigger->anonymous_id;
+      slim->message_id = trigger->message_id;
+      slim->timestamp = trigger->timestamp;
+      slim->properties = trigger->properties;
+      slim->traits = trigger->traits;
+      *shared = std::move(slim);
+    }
     inst.trigger = *shared;
   }
   inst.entered_at = now_;
   mem->entries++;
   mem->last_entered = now_;
   stats.entered++;
-  Trace(ps, "journey " + j.id + " v" + std::to_string(j.version) + ": entered" +
+  WM_TRACE(ps, "journey " + j.id + " v" + std::to_string(j.version) + ": entered" +
                 (key.empty() ? "" : " with key " + Quote(key)) + " (instance " + HexId(id) + ")");
   ps->instances.push_back(std::move(inst));
   Run(ps, ps->instances.size() - 1, now_);
@@ -476,13 +490,13 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
     case StepKind::kWait:
       inst->state = Instance::State::kWaiting;
       Schedule(ps, inst, now_ + s.wait);
-      Trace(ps, "journey " + j.id + ": " + Quote(s.id) + " waits " + FormatDuration(s.wait) +
+      WM_TRACE(ps, "journey " + j.id + ": " + Quote(s.id) + " waits " + FormatDuration(s.wait) +
                     " until " + FormatIsoTime(inst->timer_due));
       return false;
     case StepKind::kWaitUntil: {
       inst->state = Instance::State::kWaiting;
       Schedule(ps, inst, NextLocalTime(now_, tz, s.local_minute, s.weekday_mask));
-      Trace(ps, "journey " + j.id + ": " + Quote(s.id) + " waits until " +
+      WM_TRACE(ps, "journey " + j.id + ": " + Quote(s.id) + " waits until " +
                     FormatIsoTime(inst->timer_due) + " (local time in " +
                     std::string(tz->name()) + ")");
       return false;
@@ -490,7 +504,7 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
     case StepKind::kWaitFor:
       inst->state = Instance::State::kWaitingEvent;
       Schedule(ps, inst, now_ + s.wait);
-      Trace(ps, "journey " + j.id + ": " + Quote(s.id) + " waits for " + Quote(s.wait_event) +
+      WM_TRACE(ps, "journey " + j.id + ": " + Quote(s.id) + " waits for " + Quote(s.wait_event) +
                     " until " + FormatIsoTime(inst->timer_due));
       return false;
     case StepKind::kBranch: {
@@ -501,7 +515,7 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
         const StepDef::Branch& br = s.branches[b];
         bool held = br.condition.Test(ctx);
         if (!br.condition.empty()) {
-          TraceCondition(ps, ("journey " + j.id + ": branch " + Quote(s.id) + " if").c_str(),
+          WM_TRACE_CONDITION(ps, ("journey " + j.id + ": branch " + Quote(s.id) + " if"),
                          br.condition, ctx, held);
         }
         if (held) {
@@ -511,7 +525,7 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
         }
       }
       ss.arms[taken]++;
-      Trace(ps, "journey " + j.id + ": branch " + Quote(s.id) + " -> " + Quote(taken));
+      WM_TRACE(ps, "journey " + j.id + ": branch " + Quote(s.id) + " -> " + Quote(taken));
       inst->step = next;
       return true;
     }
@@ -530,7 +544,7 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
         b -= a.weight;
       }
       ss.arms[label]++;
-      Trace(ps, "journey " + j.id + ": split " + Quote(s.id) + " -> " + Quote(label));
+      WM_TRACE(ps, "journey " + j.id + ": split " + Quote(s.id) + " -> " + Quote(label));
       inst->step = next;
       return true;
     }
@@ -541,7 +555,7 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
         stats.entered_control++;
       }
       ss.arms[control ? "control" : "treated"]++;
-      Trace(ps, "journey " + j.id + ": holdout " + Quote(s.id) + " -> " +
+      WM_TRACE(ps, "journey " + j.id + ": holdout " + Quote(s.id) + " -> " +
                     (control ? "control group (no messages)" : "treated"));
       inst->step = s.next;
       return true;
@@ -553,7 +567,7 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
     case StepKind::kUpdateProfile: {
       for (const auto& [name, value] : s.set_traits) ps->profile.SetTrait(name, value);
       for (const std::string& name : s.unset_traits) ps->profile.UnsetTrait(name);
-      Trace(ps, "journey " + j.id + ": " + Quote(s.id) + " updated the profile");
+      WM_TRACE(ps, "journey " + j.id + ": " + Quote(s.id) + " updated the profile");
       inst->step = s.next;
       return true;
     }
@@ -579,7 +593,7 @@ bool Shard::ExecuteSend(ProfileState* ps, Instance* inst, const StepDef& s, Time
   StepStats& ss = StatsOf(*inst).steps[inst->step];
   if (inst->control) {
     ss.held_out++;
-    Trace(ps, "journey " + j.id + ": send " + Quote(s.id) + " held out (control group)");
+    WM_TRACE(ps, "journey " + j.id + ": send " + Quote(s.id) + " held out (control group)");
     return true;
   }
   if (s.max_lateness && now_ - scheduled > *s.max_lateness) {
@@ -592,7 +606,7 @@ bool Shard::ExecuteSend(ProfileState* ps, Instance* inst, const StepDef& s, Time
   if (ps->traced) {
     for (const ChannelCheck& c : d.checks) {
       if (c.reason != SuppressReason::kNone) {
-        Trace(ps, "journey " + j.id + ": send " + Quote(s.id) + " channel " +
+        WM_TRACE(ps, "journey " + j.id + ": send " + Quote(s.id) + " channel " +
                       cfg_.channels[c.channel].id + " not usable: " +
                       std::string(SuppressReasonName(c.reason)) + " (" + c.detail + ")");
       }
@@ -603,7 +617,7 @@ bool Shard::ExecuteSend(ProfileState* ps, Instance* inst, const StepDef& s, Time
       ss.deferred++;
       inst->state = Instance::State::kDeferredSend;
       Schedule(ps, inst, d.defer_until);
-      Trace(ps, "journey " + j.id + ": send " + Quote(s.id) + " deferred by quiet hours until " +
+      WM_TRACE(ps, "journey " + j.id + ": send " + Quote(s.id) + " deferred by quiet hours until " +
                     FormatIsoTime(d.defer_until));
       return false;
     case DispatchDecision::Kind::kSuppress:
@@ -683,7 +697,7 @@ void Shard::EmitMessage(ProfileState* ps, Instance* inst, const StepDef& s, int 
   ps->sends.Prune(now, policy_.LongestCapWindow());
   ss.sent[channel_id]++;
   ++results_.counters.messages;
-  Trace(ps, "journey " + j.id + ": sent " + Quote(s.id) + " on " + channel_id + " (message " + id +
+  WM_TRACE(ps, "journey " + j.id + ": sent " + Quote(s.id) + " on " + channel_id + " (message " + id +
                 (promo.empty() ? "" : ", promo " + promo) + ")");
 }
 
@@ -704,7 +718,7 @@ void Shard::Suppress(ProfileState* ps, Instance* inst, const StepDef& s, Suppres
   json += "}";
   std::string id = HexId(HashCombine(HashCombine(inst->id, uint64_t(inst->step)), inst->visits));
   results_.suppressions.push_back(OutboxRecord{now_, std::move(id), std::move(json)});
-  Trace(ps, "journey " + j.id + ": send " + Quote(s.id) + " suppressed: " + name +
+  WM_TRACE(ps, "journey " + j.id + ": send " + Quote(s.id) + " suppressed: " + name +
                 (detail.empty() ? "" : " (" + detail + ")"));
 }
 
@@ -712,22 +726,24 @@ void Shard::Complete(ProfileState* ps, Instance* inst) {
   const JourneyDef& j = *inst->journey;
   StatsOf(*inst).completed++;
   Time deadline = inst->entered_at + j.goal_window;
-  if (j.has_goal && !inst->converted && deadline > now_) {
+  if (j.has_goal && !inst->converted && deadline >= now_) {
     inst->state = Instance::State::kAwaitingGoal;
-    Schedule(ps, inst, deadline);
-    Trace(ps, "journey " + j.id + ": completed; watching for goal " + Quote(j.goal_event) +
+    // The window includes its last instant: a goal event exactly at the deadline still counts,
+    // and timers due at an instant fire before that instant's events.
+    Schedule(ps, inst, deadline + Duration(1));
+    WM_TRACE(ps, "journey " + j.id + ": completed; watching for goal " + Quote(j.goal_event) +
                   " until " + FormatIsoTime(deadline));
     return;
   }
   inst->state = Instance::State::kEnded;
-  Trace(ps, "journey " + j.id + ": completed");
+  WM_TRACE(ps, "journey " + j.id + ": completed");
 }
 
 void Shard::End(ProfileState* ps, Instance* inst, const std::string& reason) {
   StatsOf(*inst).exits[reason]++;
   inst->state = Instance::State::kEnded;
   inst->timer_token = 0;
-  Trace(ps, "journey " + inst->journey->id + ": exited (" + reason + ")");
+  WM_TRACE(ps, "journey " + inst->journey->id + ": exited (" + reason + ")");
 }
 
 void Shard::Convert(ProfileState* ps, Instance* inst, const Event& goal) {
@@ -748,7 +764,7 @@ void Shard::Convert(ProfileState* ps, Instance* inst, const Event& goal) {
     stats.converted++;
     stats.revenue += revenue;
   }
-  Trace(ps, "journey " + inst->journey->id + ": goal " + Quote(inst->journey->goal_event) +
+  WM_TRACE(ps, "journey " + inst->journey->id + ": goal " + Quote(inst->journey->goal_event) +
                 " reached" + (inst->control ? " (control group)" : ""));
   if (inst->active()) {
     End(ps, inst, "goal");
@@ -832,15 +848,15 @@ Value Shard::RenderVars(const ProfileState& ps, const Instance& inst, const Step
   return vars;
 }
 
-void Shard::Trace(ProfileState* ps, std::string text) {
+void Shard::TraceLine(ProfileState* ps, std::string text) {
   if (!ps->traced) return;
   ps->trace.push_back(TraceEntry{now_, std::move(text)});
 }
 
-void Shard::TraceCondition(ProfileState* ps, const char* what, const expr::Expr& e,
+void Shard::TraceConditionLine(ProfileState* ps, const std::string& what, const expr::Expr& e,
                            const expr::EvalContext& ctx, bool held) {
   if (!ps->traced || e.empty()) return;
-  Trace(ps, std::string(what) + " `" + e.text() + "` " + (held ? "held" : "failed") + " (" +
+  WM_TRACE(ps, std::string(what) + " `" + e.text() + "` " + (held ? "held" : "failed") + " (" +
                 e.Explain(ctx) + ")");
 }
 

@@ -107,9 +107,10 @@ class Shard {
   Value RenderVars(const ProfileState& ps, const Instance& inst, const StepDef& step,
                    const std::string& message_id, const std::string& promo, int channel) const;
 
-  void Trace(ProfileState* ps, std::string text);
-  void TraceCondition(ProfileState* ps, const char* what, const expr::Expr& e,
-                      const expr::EvalContext& ctx, bool held);
+  // Use through WM_TRACE / WM_TRACE_CONDITION (shard.cc), which skip untraced profiles.
+  void TraceLine(ProfileState* ps, std::string text);
+  void TraceConditionLine(ProfileState* ps, const std::string& what, const expr::Expr& e,
+                          const expr::EvalContext& ctx, bool held);
   JourneyStats& StatsOf(const Instance& inst) { return results_.journeys[inst.journey_index]; }
 
   std::shared_ptr<const Config> config_;
@@ -129,9 +130,9 @@ class Shard {
   absl::flat_hash_map<std::string, std::vector<uint32_t>> by_event_;
   std::vector<std::vector<uint32_t>> by_segment_enter_, by_segment_exit_;
   std::vector<std::pair<std::string, uint32_t>> by_trait_;
-  // Event names that some instance-level rule (exit, goal, wait_for) or segment listens to.
-  std::vector<bool> segment_always_;  // segment re-evaluated on every event
-  absl::flat_hash_map<std::string, std::vector<uint32_t>> segments_by_event_;
+  // Segments that read the profile are re-evaluated on every event; the others only on the
+  // events they count.
+  std::vector<bool> segment_always_;
 
   ShardResults results_;
 };

@@ -37,6 +37,7 @@ void EngineCounters::Add(const EngineCounters& o) {
   duplicates += o.duplicates;
   profiles += o.profiles;
   merges += o.merges;
+  absorbed += o.absorbed;
   timers_fired += o.timers_fired;
   messages += o.messages;
   segment_entries += o.segment_entries;

@@ -39,7 +39,8 @@ struct EngineCounters {
   uint64_t events = 0;
   uint64_t duplicates = 0;
   uint64_t profiles = 0;
-  uint64_t merges = 0;
+  uint64_t merges = 0;     // anonymous profiles linked to a user id
+  uint64_t absorbed = 0;   // of those, merged into an existing profile (two became one)
   uint64_t timers_fired = 0;
   uint64_t messages = 0;
   uint64_t segment_entries = 0;

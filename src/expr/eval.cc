@@ -132,11 +132,21 @@ class Evaluator {
       case Op::kOr: return BoolOp(Test(n.a, ev) || Test(n.b, ev));
       case Op::kNot: return BoolOp(!Test(n.a, ev));
       case Op::kExists: return BoolOp(!IsMissing(Eval(n.a, ev)));
-      case Op::kCount: return Num(double(History(n, ev, nullptr)));
-      case Op::kDid: return BoolOp(History(n, ev, nullptr) > 0);
+      case Op::kCount: {
+        // Outside a comparison with a literal we cannot tell which expiry matters: the oldest.
+        uint64_t count = History(n, 0, nullptr, nullptr);
+        NoteExpiry(n, 1);
+        return Num(double(count));
+      }
+      case Op::kDid: {
+        uint64_t count = History(n, 0, nullptr, nullptr);
+        NoteExpiry(n, count);  // false once the newest match has left the window
+        return BoolOp(count > 0);
+      }
       case Op::kLast: {
         Time last = kTimeMin;
-        History(n, ev, &last);
+        uint64_t count = History(n, 0, nullptr, &last);
+        NoteExpiry(n, count);
         return TimeOp(last);
       }
       case Op::kInSegment: {
@@ -249,37 +259,81 @@ class Evaluator {
     }
   }
 
-  // Counts history entries matching the node; with `last`, records the newest match's time.
-  uint64_t History(const Node& n, const EventView* outer, Time* last) const {
-    (void)outer;
+  // Counts history entries matching the node. With `kth` > 0, sets `*kth_time` to the time of
+  // the kth-oldest match; with `last`, records the newest match's time.
+  uint64_t History(const Node& n, uint64_t kth, Time* kth_time, Time* last) const {
     const Profile* p = ctx_.profile;
     if (p == nullptr) return 0;
     std::string_view name = e_.strings_[n.str];
     Time from = kTimeMin;
-    bool windowed = n.dur != Duration::max();
-    if (windowed) from = ctx_.now - n.dur;
+    if (n.dur != Duration::max()) from = ctx_.now - n.dur;
     if (n.since_entry) from = std::max(from, ctx_.entered_at);
     uint64_t count = 0;
-    Time earliest_expiry = kTimeMax;
     for (const HistoryEntry& h : p->history) {
       if (h.time < from || h.time > ctx_.now || h.name != name) continue;
       if (n.a >= 0) {
-        EventView view{h.name, h.time, &h.properties, nullptr};
+        EventView view{h.name, h.time, h.properties.get(), nullptr};
         if (!Test(n.a, &view)) continue;
       }
       ++count;
+      if (count == kth && kth_time != nullptr) *kth_time = h.time;
       if (last != nullptr) *last = std::max(*last, h.time);
-      if (windowed) earliest_expiry = std::min(earliest_expiry, h.time + n.dur);
-    }
-    if (windowed && ctx_.next_change != nullptr && earliest_expiry != kTimeMax) {
-      // The oldest match leaves the window just after this instant.
-      *ctx_.next_change = std::min(*ctx_.next_change, earliest_expiry + Duration(1));
     }
     return count;
   }
 
+  // A windowed count only shrinks as time passes: its kth-oldest match leaves the window just
+  // after time + window. Records that instant as the next change.
+  void NoteExpiry(const Node& n, uint64_t kth) const {
+    if (ctx_.next_change == nullptr || n.dur == Duration::max() || kth == 0) return;
+    Time t = kTimeMax;
+    History(n, kth, &t, nullptr);
+    if (t == kTimeMax) return;
+    Time flip = t + n.dur + Duration(1);
+    if (flip > ctx_.now) *ctx_.next_change = std::min(*ctx_.next_change, flip);
+  }
+
+  // `count(...) <op> literal`: the smallest number of expiries that flips the comparison, or 0
+  // when expiries alone can never flip it.
+  static uint64_t ExpiriesToFlip(Op op, uint64_t count, double limit, bool count_on_left) {
+    auto holds = [&](uint64_t c) {
+      double a = count_on_left ? double(c) : limit, b = count_on_left ? limit : double(c);
+      switch (op) {
+        case Op::kEq: return a == b;
+        case Op::kNe: return a != b;
+        case Op::kLt: return a < b;
+        case Op::kLe: return a <= b;
+        case Op::kGt: return a > b;
+        case Op::kGe: return a >= b;
+        default: return false;
+      }
+    };
+    bool now = holds(count);
+    for (uint64_t k = 1; k <= count; ++k) {
+      if (holds(count - k) != now) return k;
+    }
+    return 0;
+  }
+
   bool Compare(const Node& n, const EventView* ev) const {
+    const Node& na = e_.nodes_[n.a];
+    const Node& nb = e_.nodes_[n.b];
+    bool count_left = na.op == Op::kCount && nb.op == Op::kLiteral && nb.type == Type::kNumber;
+    bool count_right = nb.op == Op::kCount && na.op == Op::kLiteral && na.type == Type::kNumber;
+    if (count_left || count_right) {
+      const Node& count_node = count_left ? na : nb;
+      double limit = count_left ? nb.num : na.num;
+      uint64_t count = History(count_node, 0, nullptr, nullptr);
+      uint64_t k = ExpiriesToFlip(n.op, count, limit, count_left);
+      if (k > 0) NoteExpiry(count_node, k);
+      Operand c = Num(double(count)), l = Num(limit);
+      return CompareOperands(n, count_left ? c : l, count_left ? l : c);
+    }
     Operand a = Eval(n.a, ev), b = Eval(n.b, ev);
+    return CompareOperands(n, a, b);
+  }
+
+  bool CompareOperands(const Node& n, const Operand& a, const Operand& b) const {
     NoteThreshold(n, a, b);
     switch (n.op) {
       case Op::kEq:

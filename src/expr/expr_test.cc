@@ -19,7 +19,7 @@ class ExprTest : public ::testing::Test {
                                       "items": [{"sku": "X1"}], "name": "Grüße"})").value();
     profile_.key = "u1";
     profile_.traits = ParseJson(R"({"country": "DE", "vip": true, "name": "Zoë 🎉"})").value();
-    policy_.rules = {{"Product Viewed", Duration::max()}, {"Order Completed", Duration::max()}};
+    policy_.rules = {{"Product Viewed", Duration::max(), true}, {"Order Completed", Duration::max()}};
     ctx_.profile = &profile_;
     ctx_.event = &event_;
     ctx_.now = event_.timestamp;

@@ -709,18 +709,19 @@ class Parser {
       }
     }
     if (!Expect(Tok::kRParen, "')'")) return -1;
-    NoteHistoryNeed(ev.str, n.since_entry ? Duration::max() : n.dur);
+    NoteHistoryNeed(ev.str, n.since_entry ? Duration::max() : n.dur, n.a >= 0);
     return Add(n);
   }
 
-  void NoteHistoryNeed(const std::string& event, Duration horizon) {
+  void NoteHistoryNeed(const std::string& event, Duration horizon, bool properties) {
     for (HistoryPolicy::Rule& r : out_->history_needs_) {
       if (r.name == event) {
         r.horizon = std::max(r.horizon, horizon);
+        r.properties |= properties;
         return;
       }
     }
-    out_->history_needs_.push_back({event, horizon});
+    out_->history_needs_.push_back({event, horizon, properties});
   }
 
   std::string_view text_;

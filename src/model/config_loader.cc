@@ -274,6 +274,7 @@ void Loader::NoteHistory(const expr::Expr& e) {
     for (HistoryPolicy::Rule& r : config_->history.rules) {
       if (r.name == need.name) {
         r.horizon = std::max(r.horizon, need.horizon);
+        r.properties |= need.properties;
         found = true;
       }
     }

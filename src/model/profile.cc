@@ -75,8 +75,19 @@ bool Profile::ApplyEvent(const Event& e, const HistoryPolicy& history_policy,
   }
 
   std::string_view name = HistoryName(e);
-  if (history_policy.Find(name) != nullptr) {
-    HistoryEntry entry{e.timestamp, std::string(name), e.properties};
+  if (const HistoryPolicy::Rule* rule = history_policy.Find(name)) {
+    HistoryEntry entry{e.timestamp, rule->name,
+                       rule->properties ? std::make_shared<const Value>(e.properties) : nullptr};
+    // Expired entries at the front go first; a long-horizon entry there keeps the rest a while.
+    while (!history.empty()) {
+      const HistoryPolicy::Rule* front = history_policy.Find(history.front().name);
+      if (front == nullptr ||
+          (front->horizon != Duration::max() && history.front().time + front->horizon < e.timestamp)) {
+        history.erase(history.begin());
+      } else {
+        break;
+      }
+    }
     // Input is time-ordered per profile, so this is an append in all but merge paths.
     auto pos = std::upper_bound(history.begin(), history.end(), e.timestamp,
                                 [](Time t, const HistoryEntry& h) { return t < h.time; });

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <vector>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,11 @@ namespace waymark {
 
 struct HistoryEntry {
   Time time;
-  std::string name;  // track event name, or "identify"/"page"/... for other types
-  Value properties;
+  // The track event name ("identify", "page", ... for other calls). Points into the config's
+  // HistoryPolicy, which outlives every profile.
+  std::string_view name;
+  // Kept only when some condition filters this event by property (`where:`); null otherwise.
+  std::shared_ptr<const Value> properties;
 };
 
 // Which events a profile must remember, derived from the config: a name is retained when a
@@ -29,7 +33,8 @@ struct HistoryEntry {
 struct HistoryPolicy {
   struct Rule {
     std::string name;
-    Duration horizon;  // Duration::max() for unbounded
+    Duration horizon;         // Duration::max() for unbounded
+    bool properties = false;  // a `where:` reads the event's properties
   };
   std::vector<Rule> rules;
   size_t max_entries = 1000;

@@ -37,11 +37,15 @@ TEST(ProfileTest, KeepsOnlyWantedHistoryWithinHorizon) {
   PurchaseSpec purchase;
   p.ApplyEvent(Track("Product Viewed", "2026-01-01T00:00:00Z"), h, purchase);
   p.ApplyEvent(Track("Order Completed", "2026-01-01T01:00:00Z"), h, purchase);
-  p.ApplyEvent(Track("Product Viewed", "2026-01-02T12:00:00Z"), h, purchase);
-  ASSERT_EQ(p.history.size(), 2u);
-  p.PruneHistory(*ParseIsoTime("2026-01-02T13:00:00Z"), h);
+  p.ApplyEvent(Track("Product Viewed", "2026-01-01T12:00:00Z"), h, purchase);
+  ASSERT_EQ(p.history.size(), 2u);  // the order is not counted by any condition
+  p.PruneHistory(*ParseIsoTime("2026-01-02T06:00:00Z"), h);
   ASSERT_EQ(p.history.size(), 1u);
-  EXPECT_EQ(FormatIsoTime(p.history[0].time), "2026-01-02T12:00:00Z");
+  EXPECT_EQ(FormatIsoTime(p.history[0].time), "2026-01-01T12:00:00Z");
+  // Appending drops entries that have left their window.
+  p.ApplyEvent(Track("Product Viewed", "2026-01-03T00:00:00Z"), h, purchase);
+  ASSERT_EQ(p.history.size(), 1u);
+  EXPECT_EQ(FormatIsoTime(p.history[0].time), "2026-01-03T00:00:00Z");
 }
 
 TEST(ProfileTest, IdentifySetsTraitsAndTimeZone) {
