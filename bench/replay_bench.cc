@@ -119,6 +119,8 @@ int Main(int argc, char** argv) {
   long rss_before = PeakRssKb();
   EngineOptions eo;
   eo.shards = shards;
+  eo.keep_outbox = false;  // rendered and counted, not kept: memory is the engine's state
+  eo.keep_suppressions = false;
   Engine engine(*config, eo);
   t0 = Clock::now();
   uint64_t copies = (target + base.size() - 1) / base.size();

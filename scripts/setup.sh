@@ -8,7 +8,7 @@ packages=(
   libyaml-cpp-dev libhowardhinnant-date-dev tzdata
   libabsl-dev libxxhash-dev libfmt-dev libspdlog-dev libcli11-dev
   libboost1.81-dev libboost-json1.81-dev libsimdjson-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libjemalloc-dev
 )
 
 missing=()

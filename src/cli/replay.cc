@@ -170,6 +170,8 @@ int Replay(const ReplayOptions& o) {
   EngineOptions eo;
   eo.shards = o.shards;
   eo.assume_reachable = o.assume_reachable;
+  eo.keep_outbox = !o.outbox.empty();
+  eo.keep_suppressions = !o.suppressions.empty();
   eo.trace.ids = o.trace;
   Engine engine(*config, eo);
   RunInfo run;

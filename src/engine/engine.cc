@@ -36,7 +36,9 @@ struct Command {
   enum class Kind : uint8_t { kEvent, kExtract, kFinish };
   Kind kind = Kind::kEvent;
   Event event;      // kEvent; for kExtract only the timestamp is used
-  std::string key;  // profile key (kEvent: target; kExtract: the profile to hand over)
+  // kEvent: the profile key when it differs from event.ProfileKey(), else empty.
+  // kExtract: the profile to hand over.
+  std::string key;
   std::shared_ptr<void> merge;  // Engine::MergeSlot
   Time until{};     // kFinish
 };
@@ -84,7 +86,8 @@ struct Engine::Worker {
           case Command::Kind::kEvent: {
             std::unique_ptr<ProfileState> absorbed;
             if (cmd.merge) absorbed = static_cast<MergeSlot*>(cmd.merge.get())->Take();
-            shard.HandleEvent(cmd.event, cmd.key, std::move(absorbed));
+            shard.HandleEvent(cmd.event, cmd.key.empty() ? cmd.event.ProfileKey() : cmd.key,
+                              std::move(absorbed));
             break;
           }
           case Command::Kind::kExtract:
@@ -110,6 +113,8 @@ Engine::Engine(std::shared_ptr<const Config> config, EngineOptions options)
   options_.shards = std::max(1, options_.shards);
   ShardOptions so;
   so.assume_reachable = options_.assume_reachable;
+  so.keep_outbox = options_.keep_outbox;
+  so.keep_suppressions = options_.keep_suppressions;
   so.trace = options_.trace.ids.empty() ? nullptr : &options_.trace;
   for (int i = 0; i < options_.shards; ++i) {
     workers_.push_back(std::make_unique<Worker>(config_, so));
@@ -153,19 +158,34 @@ bool Engine::Submit(Event&& e) {
   }
   e.seq = next_seq_++;
 
-  auto canonical = [&](const std::string& id) -> std::string {
+  // The profile key: the id itself unless an alias maps it elsewhere. Empty `key` in a command
+  // means "the event's own ProfileKey()", which spares a string copy per event.
+  auto alias_of = [&](const std::string& id) -> const std::string* {
+    if (aliases_.empty()) return nullptr;
     auto it = aliases_.find(absl::string_view(id.data(), id.size()));
-    return it == aliases_.end() ? id : it->second;
+    return it == aliases_.end() ? nullptr : &it->second;
   };
 
   if (e.user_id.empty()) {
-    std::string key = canonical(e.anonymous_id);
-    if (key == e.anonymous_id) anonymous_profiles_.insert(key);
-    Route(std::move(e), key, nullptr);
+    const std::string* alias = alias_of(e.anonymous_id);
+    if (alias == nullptr) {
+      anonymous_profiles_.insert(e.anonymous_id);
+      Route(std::move(e), std::string(), nullptr);
+    } else {
+      std::string key = *alias;
+      Route(std::move(e), std::move(key), nullptr);
+    }
     return true;
   }
 
-  std::string key = canonical(e.user_id);
+  if (e.anonymous_id.empty() && e.previous_id.empty()) {
+    const std::string* alias = alias_of(e.user_id);
+    Route(std::move(e), alias == nullptr ? std::string() : *alias, nullptr);
+    return true;
+  }
+
+  const std::string* alias = alias_of(e.user_id);
+  std::string key = alias == nullptr ? e.user_id : *alias;
   std::shared_ptr<MergeSlot> merge;
   for (const std::string* anon : {&e.anonymous_id, &e.previous_id}) {
     if (anon->empty() || *anon == key) continue;
@@ -189,16 +209,17 @@ bool Engine::Submit(Event&& e) {
     // TODO(identity): an anonymous id already linked to another user id stays with the first;
     // known profiles are never merged with each other (alias of two user ids).
   }
-  Route(std::move(e), key, std::move(merge));
+  Route(std::move(e), std::move(key), std::move(merge));
   return true;
 }
 
-void Engine::Route(Event&& e, const std::string& key, std::shared_ptr<MergeSlot> merge) {
-  size_t shard = ShardOf(key);
+void Engine::Route(Event&& e, std::string key, std::shared_ptr<MergeSlot> merge) {
+  if (key == e.ProfileKey()) key.clear();
+  size_t shard = ShardOf(key.empty() ? e.ProfileKey() : key);
   Command cmd;
   cmd.kind = Command::Kind::kEvent;
   cmd.event = std::move(e);
-  cmd.key = key;
+  cmd.key = std::move(key);
   cmd.merge = std::move(merge);
   Worker& w = *workers_[shard];
   w.pending.push_back(std::move(cmd));

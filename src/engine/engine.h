@@ -24,6 +24,8 @@ namespace waymark {
 struct EngineOptions {
   int shards = 1;
   bool assume_reachable = true;
+  bool keep_outbox = true;        // results.outbox holds every send as a JSON line
+  bool keep_suppressions = true;  // results.suppressions likewise
   TraceFilter trace;       // empty: no tracing
   size_t batch_size = 512;  // events handed to a shard thread at once
 };
@@ -55,7 +57,7 @@ class Engine {
   struct Worker;
   struct MergeSlot;
 
-  void Route(Event&& e, const std::string& key, std::shared_ptr<MergeSlot> merge);
+  void Route(Event&& e, std::string key, std::shared_ptr<MergeSlot> merge);
   void Flush(size_t shard);
   size_t ShardOf(const std::string& key) const;
 

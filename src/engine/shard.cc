@@ -649,7 +649,7 @@ void Shard::EmitMessage(ProfileState* ps, Instance* inst, const StepDef& s, int 
   std::vector<std::pair<std::string, std::string>> parts;
   if (s.template_index >= 0) {
     const TemplateDef& tpl = cfg_.templates[s.template_index];
-    Value vars = RenderVars(*ps, *inst, s, id, promo, channel);
+    Value vars = RenderVars(tpl, *ps, *inst, s, id, promo, channel);
     RenderOptions opts;
     opts.tz = ps->profile.tz ? ps->profile.tz : cfg_.settings.default_timezone;
     opts.now = now;
@@ -664,6 +664,14 @@ void Shard::EmitMessage(ProfileState* ps, Instance* inst, const StepDef& s, int 
       parts.emplace_back(name, std::move(out));
     }
   }
+
+  ps->sends.Add(now, channel);
+  ps->sends.Prune(now, policy_.LongestCapWindow());
+  ss.sent[channel_id]++;
+  ++results_.counters.messages;
+  WM_TRACE(ps, "journey " + j.id + ": sent " + Quote(s.id) + " on " + channel_id + " (message " +
+                   id + (promo.empty() ? "" : ", promo " + promo) + ")");
+  if (!options_.keep_outbox) return;
 
   std::string json = "{\"id\":\"" + id + "\",\"time\":\"" + FormatIsoTime(now) + "\",\"profile\":";
   AppendJsonString(ps->profile.key, &json);
@@ -692,13 +700,7 @@ void Shard::EmitMessage(ProfileState* ps, Instance* inst, const StepDef& s, int 
     AppendJsonString(text, &json);
   }
   json += "}";
-  results_.outbox.push_back(OutboxRecord{now, id, std::move(json)});
-  ps->sends.Add(now, channel);
-  ps->sends.Prune(now, policy_.LongestCapWindow());
-  ss.sent[channel_id]++;
-  ++results_.counters.messages;
-  WM_TRACE(ps, "journey " + j.id + ": sent " + Quote(s.id) + " on " + channel_id + " (message " + id +
-                (promo.empty() ? "" : ", promo " + promo) + ")");
+  results_.outbox.push_back(OutboxRecord{now, std::move(id), std::move(json)});
 }
 
 void Shard::Suppress(ProfileState* ps, Instance* inst, const StepDef& s, SuppressReason reason,
@@ -707,6 +709,9 @@ void Shard::Suppress(ProfileState* ps, Instance* inst, const StepDef& s, Suppres
   std::string name(SuppressReasonName(reason));
   StatsOf(*inst).steps[inst->step].suppressed[name]++;
   results_.suppressed[name]++;
+  WM_TRACE(ps, "journey " + j.id + ": send " + Quote(s.id) + " suppressed: " + name +
+                   (detail.empty() ? "" : " (" + detail + ")"));
+  if (!options_.keep_suppressions) return;
   std::string json = "{\"time\":\"" + FormatIsoTime(now_) + "\",\"profile\":";
   AppendJsonString(ps->profile.key, &json);
   json += ",\"journey\":";
@@ -718,8 +723,6 @@ void Shard::Suppress(ProfileState* ps, Instance* inst, const StepDef& s, Suppres
   json += "}";
   std::string id = HexId(HashCombine(HashCombine(inst->id, uint64_t(inst->step)), inst->visits));
   results_.suppressions.push_back(OutboxRecord{now_, std::move(id), std::move(json)});
-  WM_TRACE(ps, "journey " + j.id + ": send " + Quote(s.id) + " suppressed: " + name +
-                (detail.empty() ? "" : " (" + detail + ")"));
 }
 
 void Shard::Complete(ProfileState* ps, Instance* inst) {
@@ -806,10 +809,31 @@ expr::EvalContext Shard::Context(const ProfileState& ps, const Event* e,
   return ctx;
 }
 
-Value Shard::RenderVars(const ProfileState& ps, const Instance& inst, const StepDef& step,
-                        const std::string& message_id, const std::string& promo,
-                        int channel) const {
-  const Profile& p = ps.profile;
+Value Shard::RenderVars(const TemplateDef& tpl, const ProfileState& ps, const Instance& inst,
+                        const StepDef& step, const std::string& message_id,
+                        const std::string& promo, int channel) const {
+  Value vars = Value::EmptyObject();
+  if (tpl.uses_profile) vars.Set("profile", ProfileVars(ps.profile));
+  if (tpl.uses_event) vars.Set("event", EventVars(inst.trigger.get()));
+  if (tpl.uses_message) {
+    Value message = Value::EmptyObject();
+    message.Set("id", message_id);
+    message.Set("channel", cfg_.channels[channel].id);
+    if (!promo.empty()) message.Set("promo_code", promo);
+    vars.Set("message", std::move(message));
+  }
+  if (tpl.uses_journey) {
+    Value journey = Value::EmptyObject();
+    journey.Set("id", inst.journey->id);
+    journey.Set("name", inst.journey->name);
+    journey.Set("version", double(inst.journey->version));
+    journey.Set("step", step.id);
+    vars.Set("journey", std::move(journey));
+  }
+  return vars;
+}
+
+Value Shard::ProfileVars(const Profile& p) {
   Value profile = p.traits;
   profile.Set("id", p.key);
   if (!p.user_id.empty()) profile.Set("user_id", p.user_id);
@@ -819,33 +843,18 @@ Value Shard::RenderVars(const ProfileState& ps, const Instance& inst, const Step
   if (p.first_seen != kTimeMax) profile.Set("first_seen", FormatIsoTime(p.first_seen));
   if (p.last_seen != kTimeMin) profile.Set("last_seen", FormatIsoTime(p.last_seen));
   if (p.last_order_at != kTimeMin) profile.Set("last_order_at", FormatIsoTime(p.last_order_at));
+  return profile;
+}
 
+Value Shard::EventVars(const Event* trigger) {
   Value event = Value::EmptyObject();
-  if (inst.trigger != nullptr) {
-    const Event& t = *inst.trigger;
-    if (t.properties.is_object()) event = t.properties;
-    event.Set("name", t.name);
-    event.Set("timestamp", FormatIsoTime(t.timestamp));
-    event.Set("properties", t.properties.is_object() ? t.properties : Value::EmptyObject());
-  }
-
-  Value message = Value::EmptyObject();
-  message.Set("id", message_id);
-  message.Set("channel", cfg_.channels[channel].id);
-  if (!promo.empty()) message.Set("promo_code", promo);
-
-  Value journey = Value::EmptyObject();
-  journey.Set("id", inst.journey->id);
-  journey.Set("name", inst.journey->name);
-  journey.Set("version", double(inst.journey->version));
-  journey.Set("step", step.id);
-
-  Value vars = Value::EmptyObject();
-  vars.Set("profile", std::move(profile));
-  vars.Set("event", std::move(event));
-  vars.Set("message", std::move(message));
-  vars.Set("journey", std::move(journey));
-  return vars;
+  if (trigger == nullptr) return event;
+  if (trigger->properties.is_object()) event = trigger->properties;
+  event.Set("name", trigger->name);
+  event.Set("timestamp", FormatIsoTime(trigger->timestamp));
+  event.Set("properties", trigger->properties.is_object() ? trigger->properties
+                                                          : Value::EmptyObject());
+  return event;
 }
 
 void Shard::TraceLine(ProfileState* ps, std::string text) {

@@ -33,6 +33,9 @@ struct TraceFilter {
 
 struct ShardOptions {
   bool assume_reachable = true;
+  // Keep every send / suppression as a JSON line in the results. Off, only counters are kept.
+  bool keep_outbox = true;
+  bool keep_suppressions = true;
   const TraceFilter* trace = nullptr;  // null: no tracing
 };
 
@@ -104,8 +107,12 @@ class Shard {
   void RemoveEnded(ProfileState* ps);
 
   expr::EvalContext Context(const ProfileState& ps, const Event* e, const Instance* inst) const;
-  Value RenderVars(const ProfileState& ps, const Instance& inst, const StepDef& step,
-                   const std::string& message_id, const std::string& promo, int channel) const;
+  Value RenderVars(const TemplateDef& tpl, const ProfileState& ps, const Instance& inst,
+                   const StepDef& step, const std::string& message_id, const std::string& promo,
+                   int channel) const;
+
+  static Value ProfileVars(const Profile& p);
+  static Value EventVars(const Event* trigger);
 
   // Use through WM_TRACE / WM_TRACE_CONDITION (shard.cc), which skip untraced profiles.
   void TraceLine(ProfileState* ps, std::string text);

@@ -58,6 +58,8 @@ struct SegmentDef {
 struct TemplateDef {
   std::string id;
   std::vector<std::pair<std::string, Template>> parts;
+  // Which top-level variables the parts read, so a send builds only those.
+  bool uses_profile = false, uses_event = false, uses_message = false, uses_journey = false;
 };
 
 enum class StepKind : uint8_t {

@@ -495,7 +495,16 @@ void Loader::LoadTemplate(const Source& src, const YAML::Node& node) {
   for (const char* part : {"subject", "title", "text", "html", "body"}) {
     if (auto p = node[part]) {
       any_part = true;
-      if (auto t = ParseTemplate(src, p)) def.parts.emplace_back(part, std::move(*t));
+      if (auto t = ParseTemplate(src, p)) {
+        for (const std::string& var : t->variables()) {
+          std::string_view root = std::string_view(var).substr(0, var.find('.'));
+          def.uses_profile |= root == "profile";
+          def.uses_event |= root == "event";
+          def.uses_message |= root == "message";
+          def.uses_journey |= root == "journey";
+        }
+        def.parts.emplace_back(part, std::move(*t));
+      }
     }
   }
   if (!any_part) {
