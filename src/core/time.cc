@@ -69,6 +69,11 @@ Result<Duration> ParseDuration(std::string_view text) {
                            "' (missing or unknown unit; use ms, s, m, h, d or w)");
     }
     pos += unit->suffix.size();
+    // Anything past ~290 years is a typo, and would overflow the millisecond count.
+    constexpr int64_t kMaxMillis = int64_t(9'000'000'000'000'000);
+    if (n > kMaxMillis / unit->millis || total > kMaxMillis - n * unit->millis) {
+      return Status::Parse("duration '" + std::string(text) + "' is too long");
+    }
     total += n * unit->millis;
   }
   return Duration(negative ? -total : total);

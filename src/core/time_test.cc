@@ -52,3 +52,17 @@ TEST(IsoTimeTest, RoundTrips) {
 
 }  // namespace
 }  // namespace waymark
+
+namespace waymark {
+namespace {
+
+// Found by fuzz/config_fuzz: a huge count times the unit overflowed int64.
+TEST(DurationTest, RejectsOverflow) {
+  auto d = ParseDuration("1743101306969265857w");
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().message(), "duration '1743101306969265857w' is too long");
+  EXPECT_FALSE(ParseDuration("9000000000000d9000000000000d").ok());
+}
+
+}  // namespace
+}  // namespace waymark

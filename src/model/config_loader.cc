@@ -53,6 +53,17 @@ class Loader {
   void ErrorInScalar(const Source& src, const YAML::Node& node, size_t offset,
                      const std::string& msg);
 
+  // Runs `load`; a yaml-cpp exception from a shape the readers did not anticipate becomes an
+  // error at `node` instead of escaping.
+  template <typename F>
+  void Guarded(const Source& src, const YAML::Node& node, F&& load) {
+    try {
+      load();
+    } catch (const YAML::Exception& e) {
+      Error(src, node, "malformed entry: " + e.msg);
+    }
+  }
+
   // ---- typed readers; each reports its own errors and returns false on failure ----
   bool CheckKeys(const Source& src, const YAML::Node& map, std::initializer_list<const char*> keys,
                  const char* what);
@@ -713,11 +724,20 @@ void Loader::LoadStep(const Source& src, const YAML::Node& node, JourneyDef* j, 
     case StepKind::kUpdateProfile: {
       if (!CheckKeys(src, body, {"set", "unset"}, "update_profile")) break;
       if (auto set = body["set"]) {
-        for (const auto& kv : set) s->set_traits.emplace_back(kv.first.Scalar(),
-                                                              ScalarValue(kv.second));
+        if (!set.IsMap()) {
+          Error(src, set, "set is a mapping of trait names to values");
+        } else {
+          for (const auto& kv : set) {
+            s->set_traits.emplace_back(kv.first.Scalar(), ScalarValue(kv.second));
+          }
+        }
       }
       if (auto unset = body["unset"]) {
-        for (const auto& k : unset) s->unset_traits.push_back(k.Scalar());
+        if (!unset.IsSequence()) {
+          Error(src, unset, "unset is a list of trait names");
+        } else {
+          for (const auto& k : unset) s->unset_traits.push_back(k.Scalar());
+        }
       }
       break;
     }
@@ -815,6 +835,10 @@ void Loader::LoadJourney(const Source& src, const YAML::Node& node) {
     }
   }
   if (auto exits = node["exit_on"]) {
+    if (!exits.IsSequence()) {
+      Error(src, exits, "exit_on is a list of {event: NAME, where: CONDITION, reason: TEXT}");
+      return;
+    }
     for (const auto& x : exits) {
       if (!CheckKeys(src, x, {"event", "where", "reason"}, "exit_on")) continue;
       JourneyDef::ExitRule rule;
@@ -942,12 +966,16 @@ void Loader::CheckGraph(const Source& src, const YAML::Node& steps_node, const J
 }
 
 void Loader::Build() {
-  for (const Located& l : sections_["settings"]) LoadSettings(l);
+  for (const Located& l : sections_["settings"]) Guarded(*l.src, l.node, [&] { LoadSettings(l); });
   if (config_->settings.default_timezone == nullptr)
     config_->settings.default_timezone = UtcZone();
   config_->history.max_entries = config_->settings.history_limit;
-  LoadChannels();
-  for (const Located& l : sections_["policies"]) LoadPolicies(l);
+  try {
+    LoadChannels();
+  } catch (const YAML::Exception& e) {
+    errors_.push_back("channels: malformed section: " + e.msg);
+  }
+  for (const Located& l : sections_["policies"]) Guarded(*l.src, l.node, [&] { LoadPolicies(l); });
 
   // Segment names first, so conditions may refer to segments defined later.
   std::vector<std::pair<const Source*, YAML::Node>> seg_nodes;
@@ -969,21 +997,23 @@ void Loader::Build() {
       seg_nodes.emplace_back(l.src, s);
     }
   }
-  for (auto& [src, node] : seg_nodes) LoadSegment(*src, node);
+  for (auto& entry : seg_nodes) {
+    Guarded(*entry.first, entry.second, [&] { LoadSegment(*entry.first, entry.second); });
+  }
 
   for (const Located& l : sections_["templates"]) {
     if (!l.node.IsSequence()) {
       Error(*l.src, l.node, "templates must be a list");
       continue;
     }
-    for (const auto& t : l.node) LoadTemplate(*l.src, t);
+    for (const auto& t : l.node) Guarded(*l.src, t, [&] { LoadTemplate(*l.src, t); });
   }
   for (const Located& l : sections_["journeys"]) {
     if (!l.node.IsSequence()) {
       Error(*l.src, l.node, "journeys must be a list");
       continue;
     }
-    for (const auto& j : l.node) LoadJourney(*l.src, j);
+    for (const auto& j : l.node) Guarded(*l.src, j, [&] { LoadJourney(*l.src, j); });
   }
 }
 

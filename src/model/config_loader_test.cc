@@ -224,3 +224,33 @@ TEST(ConfigLoaderTest, JsonIsAccepted) {
 
 }  // namespace
 }  // namespace waymark
+
+namespace waymark {
+namespace {
+
+// Found by fuzz/config_fuzz: a mapping where a list was expected made yaml-cpp throw.
+TEST(ConfigLoaderTest, WrongShapesAreErrorsNotCrashes) {
+  auto errors = Errors(R"(journeys:
+  - id: j
+    trigger: { event: A }
+    exit_on:
+      send: { channel: email }
+    steps:
+      - { wait: 1h }
+)");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0], "c.yaml:5:7: exit_on is a list of {event: NAME, where: CONDITION, "
+                       "reason: TEXT}");
+  errors = Errors(R"(journeys:
+  - id: j
+    trigger: { event: A }
+    steps:
+      - update_profile: { set: [a, b], unset: x }
+)");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], "c.yaml:5:32: set is a mapping of trait names to values");
+  EXPECT_EQ(errors[1], "c.yaml:5:47: unset is a list of trait names");
+}
+
+}  // namespace
+}  // namespace waymark
