@@ -32,7 +32,7 @@ std::string Fixed(double v, int decimals) {
   return buf;
 }
 
-std::string Counts(const std::map<std::string, uint64_t>& m) {
+std::string CountsText(const Counts& m) {
   std::string out;
   for (const auto& [k, v] : m) out += (out.empty() ? "" : ", ") + k + " " + Num(v);
   return out.empty() ? "none" : out;
@@ -43,11 +43,11 @@ void AppendStep(const StepDef& s, const StepStats& st, std::string* out) {
   std::snprintf(head, sizeof(head), "    %-22s %-14s entered %s", s.id.c_str(),
                 std::string(StepKindName(s.kind)).c_str(), Num(st.entered).c_str());
   *out += head;
-  if (!st.sent.empty()) *out += "; sent " + Counts(st.sent);
-  if (!st.suppressed.empty()) *out += "; suppressed " + Counts(st.suppressed);
+  if (!st.sent.empty()) *out += "; sent " + CountsText(st.sent);
+  if (!st.suppressed.empty()) *out += "; suppressed " + CountsText(st.suppressed);
   if (st.held_out > 0) *out += "; held out " + Num(st.held_out);
   if (st.deferred > 0) *out += "; deferred by quiet hours " + Num(st.deferred);
-  if (!st.arms.empty()) *out += "; -> " + Counts(st.arms);
+  if (!st.arms.empty()) *out += "; -> " + CountsText(st.arms);
   *out += "\n";
 }
 
@@ -98,8 +98,8 @@ std::string FormatReportText(const Config& config, const EngineResults& r, const
            (j.stage.empty() ? "" : ", " + j.stage) + ")\n";
     out += "  entered " + Num(st.entered) + " (control " + Num(st.entered_control) +
            "), active " + Num(st.active) + ", completed " + Num(st.completed) + "\n";
-    out += "  exited: " + Counts(st.exits) + "\n";
-    if (!st.skipped.empty()) out += "  not entered: " + Counts(st.skipped) + "\n";
+    out += "  exited: " + CountsText(st.exits) + "\n";
+    if (!st.skipped.empty()) out += "  not entered: " + CountsText(st.skipped) + "\n";
     AppendGoal(j, st, &out);
     out += "  steps:\n";
     for (size_t s = 0; s < j.steps.size(); ++s) {
@@ -107,15 +107,15 @@ std::string FormatReportText(const Config& config, const EngineResults& r, const
     }
   }
 
-  std::map<std::string, uint64_t> by_channel;
+  Counts by_channel;
   for (const JourneyStats& st : r.journeys) {
     for (const StepStats& s : st.steps) {
-      for (const auto& [ch, n] : s.sent) by_channel[ch] += n;
+      for (const auto& [ch, n] : s.sent) Bump(&by_channel, ch, n);
     }
   }
   out += "\nTotals\n";
-  out += "  messages   " + Num(r.counters.messages) + " (" + Counts(by_channel) + ")\n";
-  out += "  suppressed " + Counts(r.suppressed) + "\n";
+  out += "  messages   " + Num(r.counters.messages) + " (" + CountsText(by_channel) + ")\n";
+  out += "  suppressed " + CountsText(r.suppressed) + "\n";
   out += "  segments   " + Num(r.counters.segment_entries) + " entries, " +
          Num(r.counters.segment_exits) + " exits\n";
   out += "  timers     " + Num(r.counters.timers_fired) + " fired\n";
@@ -129,7 +129,7 @@ void Key(std::string* out, const char* k) {
   out->push_back(':');
 }
 
-void MapJson(const std::map<std::string, uint64_t>& m, std::string* out) {
+void MapJson(const Counts& m, std::string* out) {
   out->push_back('{');
   bool first = true;
   for (const auto& [k, v] : m) {

@@ -243,7 +243,7 @@ EngineResults Engine::Finish(Time until) {
     std::move(r.outbox.begin(), r.outbox.end(), std::back_inserter(out.outbox));
     std::move(r.suppressions.begin(), r.suppressions.end(), std::back_inserter(out.suppressions));
     for (size_t j = 0; j < r.journeys.size(); ++j) out.journeys[j].Add(r.journeys[j]);
-    for (const auto& [k, v] : r.suppressed) out.suppressed[k] += v;
+    for (const auto& [k, v] : r.suppressed) Bump(&out.suppressed, k, v);
     out.counters.Add(r.counters);
     std::move(r.traces.begin(), r.traces.end(), std::back_inserter(out.traces));
   }

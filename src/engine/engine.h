@@ -34,7 +34,7 @@ struct EngineResults {
   std::vector<OutboxRecord> outbox;        // sorted by (time, id)
   std::vector<OutboxRecord> suppressions;  // sorted by (time, id)
   std::vector<JourneyStats> journeys;      // by Config::journeys index
-  std::map<std::string, uint64_t> suppressed;
+  Counts suppressed;
   EngineCounters counters;
   std::vector<std::pair<std::string, std::vector<TraceEntry>>> traces;  // sorted by profile key
 };

@@ -143,7 +143,7 @@ void Shard::Absorb(ProfileState* ps, std::unique_ptr<ProfileState> other) {
     }
     if (duplicate) {
       // Both identities were already in this journey: keep the known profile's instance only.
-      StatsOf(inst).exits["merged"]++;
+      Bump(&StatsOf(inst).exits, "merged");
       WM_TRACE(ps, "journey " + inst.journey->id + ": instance " + HexId(inst.id) +
                     " from the merged profile ends (already in this journey)");
       continue;
@@ -391,7 +391,7 @@ void Shard::TryEnter(ProfileState* ps, uint32_t journey_index, const Event* trig
   expr::EvalContext ctx = Context(*ps, trigger, nullptr);
   // `reason` is the report's category; `detail` only goes to the trace.
   auto skip = [&](const char* reason, const std::string& detail) {
-    stats.skipped[reason]++;
+    Bump(&stats.skipped, reason);
     WM_TRACE(ps, "journey " + j.id + ": not entered, " + detail);
   };
 
@@ -399,7 +399,7 @@ void Shard::TryEnter(ProfileState* ps, uint32_t journey_index, const Event* trig
     bool held = j.entry_filter.Test(ctx);
     WM_TRACE_CONDITION(ps, ("journey " + j.id + ": entry filter"), j.entry_filter, ctx, held);
     if (!held) {
-      stats.skipped["filter"]++;
+      Bump(&stats.skipped, "filter");
       return;
     }
   }
@@ -524,7 +524,7 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
           break;
         }
       }
-      ss.arms[taken]++;
+      Bump(&ss.arms, taken);
       WM_TRACE(ps, "journey " + j.id + ": branch " + Quote(s.id) + " -> " + Quote(taken));
       inst->step = next;
       return true;
@@ -543,7 +543,7 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
         }
         b -= a.weight;
       }
-      ss.arms[label]++;
+      Bump(&ss.arms, label);
       WM_TRACE(ps, "journey " + j.id + ": split " + Quote(s.id) + " -> " + Quote(label));
       inst->step = next;
       return true;
@@ -554,7 +554,7 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
         inst->control = true;
         stats.entered_control++;
       }
-      ss.arms[control ? "control" : "treated"]++;
+      Bump(&ss.arms, control ? "control" : "treated");
       WM_TRACE(ps, "journey " + j.id + ": holdout " + Quote(s.id) + " -> " +
                     (control ? "control group (no messages)" : "treated"));
       inst->step = s.next;
@@ -667,7 +667,7 @@ void Shard::EmitMessage(ProfileState* ps, Instance* inst, const StepDef& s, int 
 
   ps->sends.Add(now, channel);
   ps->sends.Prune(now, policy_.LongestCapWindow());
-  ss.sent[channel_id]++;
+  Bump(&ss.sent, channel_id);
   ++results_.counters.messages;
   WM_TRACE(ps, "journey " + j.id + ": sent " + Quote(s.id) + " on " + channel_id + " (message " +
                    id + (promo.empty() ? "" : ", promo " + promo) + ")");
@@ -706,10 +706,10 @@ void Shard::EmitMessage(ProfileState* ps, Instance* inst, const StepDef& s, int 
 void Shard::Suppress(ProfileState* ps, Instance* inst, const StepDef& s, SuppressReason reason,
                      const std::string& detail) {
   const JourneyDef& j = *inst->journey;
-  std::string name(SuppressReasonName(reason));
-  StatsOf(*inst).steps[inst->step].suppressed[name]++;
-  results_.suppressed[name]++;
-  WM_TRACE(ps, "journey " + j.id + ": send " + Quote(s.id) + " suppressed: " + name +
+  std::string_view name = SuppressReasonName(reason);
+  Bump(&StatsOf(*inst).steps[inst->step].suppressed, name);
+  Bump(&results_.suppressed, name);
+  WM_TRACE(ps, "journey " + j.id + ": send " + Quote(s.id) + " suppressed: " + std::string(name) +
                    (detail.empty() ? "" : " (" + detail + ")"));
   if (!options_.keep_suppressions) return;
   std::string json = "{\"time\":\"" + FormatIsoTime(now_) + "\",\"profile\":";
@@ -718,7 +718,9 @@ void Shard::Suppress(ProfileState* ps, Instance* inst, const StepDef& s, Suppres
   AppendJsonString(j.id, &json);
   json += ",\"step\":";
   AppendJsonString(s.id, &json);
-  json += ",\"reason\":\"" + name + "\",\"detail\":";
+  json += ",\"reason\":\"";
+  json += name;
+  json += "\",\"detail\":";
   AppendJsonString(detail, &json);
   json += "}";
   std::string id = HexId(HashCombine(HashCombine(inst->id, uint64_t(inst->step)), inst->visits));
@@ -743,7 +745,7 @@ void Shard::Complete(ProfileState* ps, Instance* inst) {
 }
 
 void Shard::End(ProfileState* ps, Instance* inst, const std::string& reason) {
-  StatsOf(*inst).exits[reason]++;
+  Bump(&StatsOf(*inst).exits, reason);
   inst->state = Instance::State::kEnded;
   inst->timer_token = 0;
   WM_TRACE(ps, "journey " + inst->journey->id + ": exited (" + reason + ")");
@@ -813,16 +815,16 @@ Value Shard::RenderVars(const TemplateDef& tpl, const ProfileState& ps, const In
                         const StepDef& step, const std::string& message_id,
                         const std::string& promo, int channel) const {
   Value vars = Value::EmptyObject();
-  if (tpl.uses_profile) vars.Set("profile", ProfileVars(ps.profile));
-  if (tpl.uses_event) vars.Set("event", EventVars(inst.trigger.get()));
-  if (tpl.uses_message) {
+  if (tpl.profile.any) vars.Set("profile", ProfileVars(ps.profile, tpl.profile));
+  if (tpl.event.any) vars.Set("event", EventVars(inst.trigger.get(), tpl.event));
+  if (tpl.message.any) {
     Value message = Value::EmptyObject();
     message.Set("id", message_id);
     message.Set("channel", cfg_.channels[channel].id);
     if (!promo.empty()) message.Set("promo_code", promo);
     vars.Set("message", std::move(message));
   }
-  if (tpl.uses_journey) {
+  if (tpl.journey.any) {
     Value journey = Value::EmptyObject();
     journey.Set("id", inst.journey->id);
     journey.Set("name", inst.journey->name);
@@ -833,27 +835,48 @@ Value Shard::RenderVars(const TemplateDef& tpl, const ProfileState& ps, const In
   return vars;
 }
 
-Value Shard::ProfileVars(const Profile& p) {
-  Value profile = p.traits;
-  profile.Set("id", p.key);
-  if (!p.user_id.empty()) profile.Set("user_id", p.user_id);
-  profile.Set("event_count", double(p.event_count));
-  profile.Set("order_count", double(p.order_count));
-  profile.Set("revenue", p.revenue);
-  if (p.first_seen != kTimeMax) profile.Set("first_seen", FormatIsoTime(p.first_seen));
-  if (p.last_seen != kTimeMin) profile.Set("last_seen", FormatIsoTime(p.last_seen));
-  if (p.last_order_at != kTimeMin) profile.Set("last_order_at", FormatIsoTime(p.last_order_at));
+Value Shard::ProfileVars(const Profile& p, const VariableNeeds& needs) {
+  // Traits first, then computed attributes over them (as conditions see profile.<name>).
+  Value profile = Value::EmptyObject();
+  if (needs.all) {
+    profile = p.traits;
+  } else if (p.traits.is_object()) {
+    for (const Value::Member& m : p.traits.as_object()) {
+      if (needs.Wants(m.first)) profile.Set(m.first, m.second);
+    }
+  }
+  auto set = [&](std::string_view name, auto make) {
+    if (needs.Wants(name)) profile.Set(name, make());
+  };
+  set("id", [&] { return Value(p.key); });
+  if (!p.user_id.empty()) set("user_id", [&] { return Value(p.user_id); });
+  set("event_count", [&] { return Value(double(p.event_count)); });
+  set("order_count", [&] { return Value(double(p.order_count)); });
+  set("revenue", [&] { return Value(p.revenue); });
+  if (p.first_seen != kTimeMax) set("first_seen", [&] { return Value(FormatIsoTime(p.first_seen)); });
+  if (p.last_seen != kTimeMin) set("last_seen", [&] { return Value(FormatIsoTime(p.last_seen)); });
+  if (p.last_order_at != kTimeMin) {
+    set("last_order_at", [&] { return Value(FormatIsoTime(p.last_order_at)); });
+  }
   return profile;
 }
 
-Value Shard::EventVars(const Event* trigger) {
+Value Shard::EventVars(const Event* trigger, const VariableNeeds& needs) {
   Value event = Value::EmptyObject();
   if (trigger == nullptr) return event;
-  if (trigger->properties.is_object()) event = trigger->properties;
-  event.Set("name", trigger->name);
-  event.Set("timestamp", FormatIsoTime(trigger->timestamp));
-  event.Set("properties", trigger->properties.is_object() ? trigger->properties
-                                                          : Value::EmptyObject());
+  const Value& props = trigger->properties;
+  if (needs.all) {
+    if (props.is_object()) event = props;
+  } else if (props.is_object()) {
+    for (const Value::Member& m : props.as_object()) {
+      if (needs.Wants(m.first)) event.Set(m.first, m.second);
+    }
+  }
+  if (needs.Wants("name")) event.Set("name", trigger->name);
+  if (needs.Wants("timestamp")) event.Set("timestamp", FormatIsoTime(trigger->timestamp));
+  if (needs.Wants("properties")) {
+    event.Set("properties", props.is_object() ? props : Value::EmptyObject());
+  }
   return event;
 }
 

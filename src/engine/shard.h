@@ -43,7 +43,7 @@ struct ShardResults {
   std::vector<OutboxRecord> outbox;
   std::vector<OutboxRecord> suppressions;
   std::vector<JourneyStats> journeys;  // by Config::journeys index
-  std::map<std::string, uint64_t> suppressed;  // reason -> count, all journeys
+  Counts suppressed;  // reason -> count, all journeys
   EngineCounters counters;
   // Traced profiles' lines by profile key, filled by Finish().
   std::vector<std::pair<std::string, std::vector<TraceEntry>>> traces;
@@ -111,8 +111,8 @@ class Shard {
                    const StepDef& step, const std::string& message_id, const std::string& promo,
                    int channel) const;
 
-  static Value ProfileVars(const Profile& p);
-  static Value EventVars(const Event* trigger);
+  static Value ProfileVars(const Profile& p, const VariableNeeds& needs);
+  static Value EventVars(const Event* trigger, const VariableNeeds& needs);
 
   // Use through WM_TRACE / WM_TRACE_CONDITION (shard.cc), which skip untraced profiles.
   void TraceLine(ProfileState* ps, std::string text);

@@ -3,8 +3,8 @@
 namespace waymark {
 
 namespace {
-void AddMap(std::map<std::string, uint64_t>* to, const std::map<std::string, uint64_t>& from) {
-  for (const auto& [k, v] : from) (*to)[k] += v;
+void AddMap(Counts* to, const Counts& from) {
+  for (const auto& [k, v] : from) Bump(to, k, v);
 }
 }  // namespace
 

@@ -4,17 +4,28 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace waymark {
 
+// Named counters. The transparent comparator lets Bump() find existing keys without building a
+// std::string each time.
+using Counts = std::map<std::string, uint64_t, std::less<>>;
+
+inline void Bump(Counts* counts, std::string_view key, uint64_t n = 1) {
+  auto it = counts->find(key);
+  if (it == counts->end()) it = counts->emplace(std::string(key), 0).first;
+  it->second += n;
+}
+
 struct StepStats {
   uint64_t entered = 0;
-  std::map<std::string, uint64_t> sent;        // by channel
-  std::map<std::string, uint64_t> suppressed;  // by reason
+  Counts sent;        // by channel
+  Counts suppressed;  // by reason
   uint64_t held_out = 0;                       // sends skipped because the instance is control
   uint64_t deferred = 0;                       // quiet-hours deferrals
-  std::map<std::string, uint64_t> arms;        // branch/split: taken next step -> count
+  Counts arms;        // branch/split: taken next step -> count
 
   void Add(const StepStats& o);
 };
@@ -28,8 +39,8 @@ struct JourneyStats {
   uint64_t converted_control = 0;  // control instances that reached the goal
   double revenue = 0;              // goal events' revenue, treated
   double revenue_control = 0;
-  std::map<std::string, uint64_t> exits;        // reason -> count (includes "goal")
-  std::map<std::string, uint64_t> skipped;      // entry not taken: reason -> count
+  Counts exits;        // reason -> count (includes "goal")
+  Counts skipped;      // entry not taken: reason -> count
   std::vector<StepStats> steps;
 
   void Add(const JourneyStats& o);

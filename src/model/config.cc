@@ -29,6 +29,13 @@ std::string_view StepKindName(StepKind k) {
   return "?";
 }
 
+bool VariableNeeds::Wants(std::string_view member) const {
+  if (all) return true;
+  for (const std::string& m : members)
+    if (m == member) return true;
+  return false;
+}
+
 int JourneyDef::StepIndex(std::string_view step_id) const {
   for (size_t i = 0; i < steps.size(); ++i)
     if (steps[i].id == step_id) return int(i);

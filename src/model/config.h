@@ -55,11 +55,20 @@ struct SegmentDef {
 };
 
 // A message template: named parts ("subject", "text", "html", "body") rendered at send time.
+// What a template reads of one top-level variable: nothing, some members, or all of it.
+struct VariableNeeds {
+  bool any = false;
+  bool all = false;                 // the variable itself is used (dumped, indexed dynamically)
+  std::vector<std::string> members;  // first-level member names read ("first_name", "items")
+
+  bool Wants(std::string_view member) const;
+};
+
 struct TemplateDef {
   std::string id;
   std::vector<std::pair<std::string, Template>> parts;
-  // Which top-level variables the parts read, so a send builds only those.
-  bool uses_profile = false, uses_event = false, uses_message = false, uses_journey = false;
+  // What the parts read, so a send builds only those variables.
+  VariableNeeds profile, event, message, journey;
 };
 
 enum class StepKind : uint8_t {

@@ -508,11 +508,23 @@ void Loader::LoadTemplate(const Source& src, const YAML::Node& node) {
       any_part = true;
       if (auto t = ParseTemplate(src, p)) {
         for (const std::string& var : t->variables()) {
-          std::string_view root = std::string_view(var).substr(0, var.find('.'));
-          def.uses_profile |= root == "profile";
-          def.uses_event |= root == "event";
-          def.uses_message |= root == "message";
-          def.uses_journey |= root == "journey";
+          std::string_view path = var;
+          size_t dot = path.find('.');
+          std::string_view root = path.substr(0, dot);
+          VariableNeeds* needs = root == "profile"   ? &def.profile
+                                 : root == "event"   ? &def.event
+                                 : root == "message" ? &def.message
+                                 : root == "journey" ? &def.journey
+                                                     : nullptr;
+          if (needs == nullptr) continue;
+          needs->any = true;
+          if (dot == std::string_view::npos) {
+            needs->all = true;
+            continue;
+          }
+          std::string_view rest = path.substr(dot + 1);
+          std::string member(rest.substr(0, rest.find('.')));
+          if (!needs->Wants(member)) needs->members.push_back(std::move(member));
         }
         def.parts.emplace_back(part, std::move(*t));
       }
