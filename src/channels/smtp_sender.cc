@@ -15,6 +15,8 @@ struct SmtpSender::Handle {
   size_t upload_pos = 0;
   // The last line the server sent ("250 2.0.0 Ok: queued as 4F2A"), for DeliveryResult::detail.
   std::string last_reply;
+  // The last 4xx/5xx line: after a refusal libcurl sends QUIT, whose "221" would hide the cause.
+  std::string last_error_reply;
 
   ~Handle() {
     if (curl != nullptr) curl_easy_cleanup(curl);
@@ -39,7 +41,9 @@ int OnDebug(CURL*, curl_infotype type, char* data, size_t size, void* userdata) 
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
   size_t nl = text.rfind('\n');
   if (nl != std::string_view::npos) text.remove_prefix(nl + 1);
-  if (!text.empty()) h->last_reply.assign(text);
+  if (text.empty()) return 0;
+  h->last_reply.assign(text);
+  if (text[0] == '4' || text[0] == '5') h->last_error_reply.assign(text);
   return 0;
 }
 
@@ -119,6 +123,7 @@ DeliveryResult SmtpSender::Perform(const std::string& data, const EmailMessage& 
   h.upload = &data;
   h.upload_pos = 0;
   h.last_reply.clear();
+  h.last_error_reply.clear();
   h.error[0] = '\0';
 
   CURLcode rc = curl_easy_perform(h.curl);
@@ -137,7 +142,8 @@ DeliveryResult SmtpSender::Perform(const std::string& data, const EmailMessage& 
     return Perform(data, message, /*fresh=*/true);
   }
   std::string detail = curl::ErrorText(rc, h.error);
-  if (!h.last_reply.empty()) detail += "; server: " + h.last_reply;
+  const std::string& reply = h.last_error_reply.empty() ? h.last_reply : h.last_error_reply;
+  if (!reply.empty()) detail += "; server: " + reply;
   // A refused login is the sender's configuration, not this message: it heals once the operator
   // fixes the credentials, so it must not dead-letter the message.
   if (code >= 500 && code < 600 && rc != CURLE_LOGIN_DENIED) {
