@@ -436,6 +436,7 @@ void Shard::TryEnter(ProfileState* ps, uint32_t journey_index, const Event* trig
   if (trigger != nullptr) {
     if (*shared == nullptr) {
       // Instances keep what conditions and templates can read of the trigger, not its source.
+      // TODO(perf): keep only the properties that the journey's conditions and templates read.
       auto slim = std::make_shared<Event>();
       slim->type = trigger->type;
       slim->name = trigger->name;
@@ -565,6 +566,8 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
       inst->step = s.next;
       return true;
     case StepKind::kUpdateProfile: {
+      // TODO(journeys): traits set here do not fire trait_change triggers or re-evaluate
+      // segments until the profile's next event; doing it here needs a guard against loops.
       for (const auto& [name, value] : s.set_traits) ps->profile.SetTrait(name, value);
       for (const std::string& name : s.unset_traits) ps->profile.UnsetTrait(name);
       WM_TRACE(ps, "journey " + j.id + ": " + Quote(s.id) + " updated the profile");

@@ -21,6 +21,8 @@ struct Timer {
   Kind kind;
 };
 
+// TODO(perf): a binary heap of 40-byte entries misses cache once it holds millions of timers
+// (407 ns per pop+push at 1M vs 48 ns at 1K); a 4-ary heap of 16-byte entries would help.
 class TimerQueue {
  public:
   void Push(Time due, uint32_t slot, uint32_t generation, uint64_t token, Timer::Kind kind) {
