@@ -3,7 +3,7 @@
 // Token text is base64url (no padding) of  key_id (1 byte) || payload || tag (16 bytes), where
 // payload is EncodePayload(token) and tag is HMAC-SHA256(secret[key_id], key_id || payload)
 // truncated to its first 16 bytes. 128 bits leave forgery at 2^-128 per online guess (an attacker
-// cannot test guesses offline, only by hitting the server) while keeping every link 22 characters
+// cannot test guesses offline, only by hitting the server) while keeping every link 21 characters
 // shorter than the full tag would.
 //
 // Safety contract: Verify returns a LinkToken, and so a destination, only for text that carries a

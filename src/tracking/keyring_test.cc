@@ -48,6 +48,22 @@ TEST(TokenKeyringTest, ParsesSpecs) {
   EXPECT_EQ(two.key_ids(), (std::vector<uint8_t>{1, 2}));
 }
 
+// The example in docs/tracking.md; a change here is a change of the token format.
+TEST(TokenKeyringTest, MatchesDocumentedExample) {
+  LinkToken t;
+  t.message_id = "m1";
+  t.profile_id = "p7";
+  t.journey_id = "cart";
+  t.step_id = "s1";
+  t.channel = "email";
+  t.destination = "https://shop.example/c";
+  t.promo_code = "SAVE10";
+  t.expiry = *ParseIsoTime("2026-06-01T00:00:00Z");
+  EXPECT_EQ(*Ring("1:" + kSecretA).Sign(t),
+            "AQEAAYCX89AGAm0xAnA3BGNhcnQCczEFZW1haWwWaHR0cHM6Ly9zaG9wLmV4YW1wbGUvYwZTQVZFMTB5kQ5siK"
+            "L5NoGZ01nTN3ll");
+}
+
 TEST(TokenKeyringTest, RejectsBadSpecsWithoutQuotingSecrets) {
   const std::pair<std::string, std::string> cases[] = {
       {"", "keyring spec: key 1: expected ID:HEX"},
