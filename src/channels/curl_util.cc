@@ -51,7 +51,13 @@ bool IsConnectionError(CURLcode code) {
 
 std::string UrlHost(std::string_view host) {
   if (host.find(':') != std::string_view::npos && !host.starts_with("[")) {
-    return "[" + std::string(host) + "]";
+    // Appended piecewise: GCC 12 warns falsely (-Wrestrict) on "[" + std::string(host) + "]".
+    std::string out;
+    out.reserve(host.size() + 2);
+    out.push_back('[');
+    out.append(host);
+    out.push_back(']');
+    return out;
   }
   return std::string(host);
 }

@@ -17,7 +17,9 @@ const fs = require('fs');
 const http = require('http');
 
 const args = {};
-for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].slice(2)] = process.argv[i + 1];
+for (let i = 2; i < process.argv.length; i += 2) {
+  args[process.argv[i].slice(2)] = process.argv[i + 1];
+}
 const secret = args.secret || '';
 const seen = new Map();
 
