@@ -41,9 +41,10 @@ struct Instance {
   bool active() const { return state != State::kAwaitingGoal && state != State::kEnded; }
 };
 
-// What a profile remembers about a journey for re-entry rules.
+// What a profile remembers about a journey (per key value, for keyed journeys) for re-entry rules.
 struct JourneyMemory {
   uint32_t journey_index = 0;  // position in Config::journeys
+  std::string key;             // entry key value; "" for journeys without a key
   uint32_t entries = 0;
   Time last_entered = kTimeMin;
 };
@@ -67,10 +68,10 @@ struct ProfileState {
   uint32_t slot = 0;
   uint32_t generation = 0;
 
-  JourneyMemory* Memory(uint32_t journey_index) {
+  JourneyMemory* Memory(uint32_t journey_index, std::string_view key) {
     for (JourneyMemory& m : journeys)
-      if (m.journey_index == journey_index) return &m;
-    journeys.push_back(JourneyMemory{journey_index});
+      if (m.journey_index == journey_index && m.key == key) return &m;
+    journeys.push_back(JourneyMemory{journey_index, std::string(key)});
     return &journeys.back();
   }
 };

@@ -131,7 +131,7 @@ void Shard::Absorb(ProfileState* ps, std::unique_ptr<ProfileState> other) {
   ps->profile.MergeFrom(std::move(other->profile), cfg_.history);
   ps->sends.MergeFrom(other->sends);
   for (const JourneyMemory& m : other->journeys) {
-    JourneyMemory* mine = ps->Memory(m.journey_index);
+    JourneyMemory* mine = ps->Memory(m.journey_index, m.key);
     mine->entries += m.entries;
     mine->last_entered = std::max(mine->last_entered, m.last_entered);
   }
@@ -269,11 +269,16 @@ void Shard::HandleEvent(const Event& e, const std::string& key,
   ps->profile.ApplyEvent(e, cfg_.history, cfg_.settings.purchase, &changed);
   if (!ps->traced && options_.trace != nullptr) ps->traced = options_.trace->Matches(ps->profile);
   if (ps->traced) {
-    std::string props = e.type == EventType::kIdentify ? e.traits.ToJson()
-                                                        : e.properties.ToJson();
-    WM_TRACE(ps, "event " + std::string(EventTypeName(e.type)) +
-                  (e.name.empty() ? "" : " " + Quote(e.name)) + " " + props +
-                  (e.source.empty() ? "" : " (" + e.source + ")"));
+    std::string what;
+    switch (e.type) {
+      case EventType::kIdentify: what = e.traits.ToJson(); break;
+      case EventType::kAlias: what = Quote(e.previous_id) + " -> " + Quote(e.user_id); break;
+      case EventType::kGroup: what = Quote(e.group_id) + " " + e.traits.ToJson(); break;
+      default: what = e.properties.ToJson();
+    }
+    TraceLine(ps, "event " + std::string(EventTypeName(e.type)) +
+                      (e.name.empty() ? "" : " " + Quote(e.name)) + " " + what +
+                      (e.source.empty() ? "" : " (" + e.source + ")"));
   }
 
   CheckInstances(ps, e);
@@ -414,7 +419,7 @@ void Shard::TryEnter(ProfileState* ps, uint32_t journey_index, const Event* trig
                                         (key.empty() ? std::string() : " for key " + Quote(key)));
     }
   }
-  JourneyMemory* mem = ps->Memory(journey_index);
+  JourneyMemory* mem = ps->Memory(journey_index, key);
   if (j.reentry == JourneyDef::Reentry::kNever && mem->entries > 0) {
     return skip("re-entry never", "re-entry is never and the profile entered before");
   }
@@ -621,7 +626,10 @@ bool Shard::ExecuteSend(ProfileState* ps, Instance* inst, const StepDef& s, Time
       inst->state = Instance::State::kDeferredSend;
       Schedule(ps, inst, d.defer_until);
       WM_TRACE(ps, "journey " + j.id + ": send " + Quote(s.id) + " deferred by quiet hours until " +
-                    FormatIsoTime(d.defer_until));
+                       FormatIsoTime(d.defer_until) + " (end of quiet hours in " +
+                       std::string((ps->profile.tz ? ps->profile.tz
+                                                   : cfg_.settings.default_timezone)->name()) +
+                       ")");
       return false;
     case DispatchDecision::Kind::kSuppress:
       Suppress(ps, inst, s, d.reason,
@@ -672,6 +680,7 @@ void Shard::EmitMessage(ProfileState* ps, Instance* inst, const StepDef& s, int 
   ps->sends.Prune(now, policy_.LongestCapWindow());
   Bump(&ss.sent, channel_id);
   ++results_.counters.messages;
+  if (draining_) StatsOf(*inst).sent_after_data++;
   WM_TRACE(ps, "journey " + j.id + ": sent " + Quote(s.id) + " on " + channel_id + " (message " +
                    id + (promo.empty() ? "" : ", promo " + promo) + ")");
   if (!options_.keep_outbox) return;
@@ -787,7 +796,19 @@ void Shard::RemoveEnded(ProfileState* ps) {
                 [](const Instance& i) { return i.state == Instance::State::kEnded; });
 }
 
-void Shard::Finish(Time until) {
+void Shard::Finish(Time until, Time data_end) {
+  AdvanceTo(std::min(until, data_end));
+  for (const auto& slot : slots_) {
+    if (slot == nullptr) continue;
+    for (const Instance& inst : slot->instances) {
+      const JourneyDef& j = *inst.journey;
+      if (inst.state != Instance::State::kEnded && j.has_goal && !inst.converted &&
+          inst.entered_at + j.goal_window > data_end) {
+        results_.journeys[inst.journey_index].goal_unobserved++;
+      }
+    }
+  }
+  draining_ = true;
   AdvanceTo(until);
   for (const auto& slot : slots_) {
     if (slot == nullptr) continue;
