@@ -56,11 +56,20 @@ expect "bad JSON line named" 0 "e.jsonl:2:" \
 expect "strict stops at the first bad row" 1 "e.jsonl:2:" \
   "$waymark" replay --quiet --strict --config "$src/examples/retail" --events "$tmp/e.jsonl"
 
+printf 'kind,uid\nview,1\nview,2\n' > "$tmp/plain.csv"
+expect "CSV without a mapping" 1 "for CSV files pass --mapping" \
+  "$waymark" replay --quiet --config "$src/examples/retail" --events "$tmp/plain.csv"
+expect "missing events file" 1 "waymark: " \
+  "$waymark" replay --quiet --config "$src/examples/retail" --events "$tmp/nope.jsonl"
+expect "--until before the data" 2 "is before the last event" \
+  "$waymark" replay --quiet --config "$src/examples/retail" --events "$tmp/e.jsonl" \
+  --until 2025-01-01T00:00:00Z
+
 if [ -d "$data" ]; then
   expect "truncated REES46 row" 0 "2019-Oct.csv:17436:107: expected 9 fields, got 8" \
     "$waymark" replay --quiet --config "$src/examples/retail" \
     --events "$data/rees46-multicategory-2019-oct-head/2019-Oct.csv" --mapping "$src/mappings/rees46.yaml"
-  expect "REES46 duplicates dropped" 0 "17,434 read from 17,435 rows, 5 duplicates dropped, 1 bad rows" \
+  expect "REES46 duplicates dropped" 0 "17,434 read from 17,435 rows, 5 duplicates dropped, 1 bad row" \
     "$waymark" replay --quiet --config "$src/examples/retail" \
     --events "$data/rees46-multicategory-2019-oct-head/2019-Oct.csv" --mapping "$src/mappings/rees46.yaml"
   expect "trace explains a profile" 0 "journey browse_abandonment v1: entered (instance" \
@@ -70,7 +79,7 @@ if [ -d "$data" ]; then
   expect "unsorted Tmall log replays sorted" 0 "9,999 read from 9,999 rows" \
     "$waymark" replay --quiet --config "$src/examples/retail" \
     --events "$data/tmall-ijcai15-user-log-head/user_log.csv" --mapping "$src/mappings/tmall.yaml"
-  expect "stream mode reports late rows" 0 " late" \
+  expect "stream mode reports late rows" 0 " late (dropped: older than the reorder window)" \
     "$waymark" replay --quiet --order stream --reorder-window 1d --config "$src/examples/retail" \
     --events "$data/tmall-ijcai15-user-log-head/user_log.csv" --mapping "$src/mappings/tmall.yaml"
   expect "CDNOW replays" 0 "69,659 read from 69,659 rows" \

@@ -20,6 +20,30 @@ std::string Pct(double rate) {
   return buf;
 }
 
+std::string Plural(uint64_t n, const char* one, const char* many) {
+  return Num(n) + " " + (n == 1 ? one : many);
+}
+
+std::string Money(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.2f", v);
+  std::string s = buf;
+  size_t dot = s.find('.');
+  int start = s[0] == '-' ? 1 : 0;
+  for (int i = int(dot) - 3; i > start; i -= 3) s.insert(size_t(i), ",");
+  return s;
+}
+
+bool HasHoldout(const JourneyDef& j) {
+  for (const StepDef& s : j.steps)
+    if (s.kind == StepKind::kHoldout) return true;
+  return false;
+}
+
+std::string Rate(uint64_t n, uint64_t d) {
+  return Num(n) + " / " + Num(d) + " = " + (d == 0 ? std::string("n/a") : Pct(double(n) / double(d)));
+}
+
 std::string Points(double diff) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%+.1f pp", diff * 100);
@@ -55,18 +79,27 @@ void AppendGoal(const JourneyDef& j, const JourneyStats& st, std::string* out) {
   if (!j.has_goal) return;
   uint64_t treated = st.entered - st.entered_control;
   Lift lift = ComputeLift(st.converted, treated, st.converted_control, st.entered_control);
-  *out += "  goal: " + j.goal_event + " within " + FormatDuration(j.goal_window) + "\n";
-  *out += "    treated  " + Num(st.converted) + " / " + Num(treated) + " = " +
-          Pct(lift.treated_rate);
-  if (st.revenue > 0) *out += ", revenue " + Fixed(st.revenue, 2);
+  *out += "  goal: " + j.goal_event + " within " + FormatDuration(j.goal_window) + " of entry\n";
+  *out += "    treated  " + Rate(st.converted, treated);
+  if (st.revenue > 0) *out += ", revenue " + Money(st.revenue);
+  *out += "\n";
+  if (!HasHoldout(j)) {
+    *out += "    control  none (add a holdout step to measure lift)\n";
+    return;
+  }
+  *out += "    control  " + Rate(st.converted_control, st.entered_control);
+  if (st.revenue_control > 0) *out += ", revenue " + Money(st.revenue_control);
   *out += "\n";
   if (lift.has_control) {
-    *out += "    control  " + Num(st.converted_control) + " / " + Num(st.entered_control) +
-            " = " + Pct(lift.control_rate) + "\n";
-    *out += "    lift     " + Points(lift.difference) + " (95% CI " +
-            Points(lift.difference_ci.low) + " to " + Points(lift.difference_ci.high) + ")\n";
+    *out += "    difference " + Points(lift.difference) + " (95% CI " +
+            Points(lift.difference_ci.low) + " to " + Points(lift.difference_ci.high) +
+            "; instances, not customers)\n";
   } else {
-    *out += "    control  none (add a holdout step to measure lift)\n";
+    *out += "    difference n/a (needs instances in both groups)\n";
+  }
+  if (st.goal_unobserved > 0) {
+    *out += "    " + Plural(st.goal_unobserved, "goal window was", "goal windows were") +
+            " still open at the last event: the data cannot show those conversions\n";
   }
 }
 
@@ -76,17 +109,25 @@ std::string FormatReportText(const Config& config, const EngineResults& r, const
   std::string out = "Waymark replay report\n";
   for (const std::string& in : run.inputs) out += "  input      " + in + "\n";
   if (!run.mapping.empty()) out += "  mapping    " + run.mapping + "\n";
-  out += "  events     " + Num(run.events_read) + " read from " + Num(run.rows) + " rows, " +
-         Num(r.counters.duplicates) + " duplicates dropped, " + Num(run.bad_rows) +
-         " bad rows" + (run.late > 0 ? ", " + Num(run.late) + " late" : "") + "\n";
+  out += "  events     " + Num(run.events_read) + " read from " + Plural(run.rows, "row", "rows") +
+         ", " + Num(r.counters.duplicates) + " duplicates dropped, " +
+         Plural(run.bad_rows, "bad row", "bad rows") +
+         (run.late > 0 ? ", " + Num(run.late) + " late (dropped: older than the reorder window)"
+                       : "") +
+         "\n";
   for (const std::string& bad : run.bad_examples) out += "             bad row " + bad + "\n";
-  out += "  profiles   " + Num(r.counters.profiles) + " (" + Num(r.counters.merges) +
-         " anonymous profiles linked to a user id)\n";
+  out += "  profiles   " + Num(r.counters.profiles) + " (" +
+         Plural(r.counters.merges, "anonymous profile", "anonymous profiles") +
+         " linked to a user id)\n";
   if (run.first_event != kTimeMax) {
     out += "  time span  " + FormatIsoTime(run.first_event) + " to " +
            FormatIsoTime(run.last_event) + "; timers ran to " + FormatIsoTime(run.until) + "\n";
   }
   out += "  order      " + run.ordering + "\n";
+  out += "  note       a replay shows what the journeys would have sent; the customers' later\n"
+         "             behaviour is history that never saw those messages, so treated vs control\n"
+         "             here checks the split (expect no real difference) rather than measuring\n"
+         "             what the messages earned\n";
   double eps = run.wall_seconds > 0 ? double(r.counters.events) / run.wall_seconds : 0;
   out += "  run        " + std::to_string(run.shards) + " shard(s), " +
          Fixed(run.wall_seconds, 3) + " s wall, " + Num(uint64_t(eps)) + " events/s\n";
@@ -99,7 +140,14 @@ std::string FormatReportText(const Config& config, const EngineResults& r, const
     out += "  entered " + Num(st.entered) + " (control " + Num(st.entered_control) +
            "), active " + Num(st.active) + ", completed " + Num(st.completed) + "\n";
     out += "  exited: " + CountsText(st.exits) + "\n";
-    if (!st.skipped.empty()) out += "  not entered: " + CountsText(st.skipped) + "\n";
+    if (!st.skipped.empty()) {
+      out += "  trigger events that did not start an instance: " + CountsText(st.skipped) + "\n";
+    }
+    if (st.sent_after_data > 0) {
+      out += "  " + Plural(st.sent_after_data, "message", "messages") +
+             " sent after the last input event (timers kept running to " +
+             FormatIsoTime(run.until) + ")\n";
+    }
     AppendGoal(j, st, &out);
     out += "  steps:\n";
     for (size_t s = 0; s < j.steps.size(); ++s) {

@@ -214,7 +214,18 @@ int Replay(const ReplayOptions& o) {
       if (run.bad_examples.size() < 10) run.bad_examples.push_back(bad.ToString());
     }
     if (!st.ok()) {
-      std::fprintf(stderr, "%s\n", st.message().c_str());
+      std::fprintf(stderr, "waymark: %s\n", st.message().c_str());
+      return kExitFailure;
+    }
+    if (stats.rows > 0 && stats.events == 0) {
+      // Every row was bad: almost always the wrong format, not bad data.
+      for (size_t i = 0; i < stats.first_bad.size() && i < 3; ++i) {
+        std::fprintf(stderr, "%s\n", stats.first_bad[i].ToString().c_str());
+      }
+      std::fprintf(stderr, "waymark: no event could be read from %s (%llu bad rows)%s\n",
+                   path.c_str(), (unsigned long long)stats.bad_rows,
+                   mapping ? "; check the mapping against the file"
+                           : "; for CSV files pass --mapping (see docs/ingest.md)");
       return kExitFailure;
     }
   }
@@ -236,6 +247,11 @@ int Replay(const ReplayOptions& o) {
     reorder.Drain(submit);
   }
 
+  if (until && run.last_event != kTimeMin && *until < run.last_event) {
+    std::fprintf(stderr, "waymark: --until %s is before the last event (%s)\n", o.until.c_str(),
+                 FormatIsoTime(run.last_event).c_str());
+    return kExitInvalid;
+  }
   run.until = until ? *until : (run.last_event == kTimeMin ? kTimeMin : run.last_event + *drain);
   EngineResults results = engine.Finish(run.until);
   run.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();

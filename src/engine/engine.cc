@@ -41,6 +41,7 @@ struct Command {
   std::string key;
   std::shared_ptr<void> merge;  // Engine::MergeSlot
   Time until{};     // kFinish
+  Time data_end{};  // kFinish: the last event's time
 };
 
 // A bounded queue of command batches between the router and one shard thread. The lock is taken
@@ -95,7 +96,7 @@ struct Engine::Worker {
             static_cast<MergeSlot*>(cmd.merge.get())->Put(shard.Extract(cmd.key));
             break;
           case Command::Kind::kFinish:
-            shard.Finish(cmd.until);
+            shard.Finish(cmd.until, cmd.data_end);
             return;
         }
       }
@@ -132,6 +133,7 @@ Engine::~Engine() {
       Command stop;
       stop.kind = Command::Kind::kFinish;
       stop.until = kTimeMin;
+      stop.data_end = kTimeMin;
       w->pending.push_back(std::move(stop));
       w->queue.Push(std::move(w->pending));
       w->thread.join();
@@ -157,6 +159,7 @@ bool Engine::Submit(Event&& e) {
     return false;
   }
   e.seq = next_seq_++;
+  last_event_ = std::max(last_event_, e.timestamp);
 
   // The profile key: the id itself unless an alias maps it elsewhere. Empty `key` in a command
   // means "the event's own ProfileKey()", which spares a string copy per event.
@@ -231,6 +234,7 @@ EngineResults Engine::Finish(Time until) {
     Command fin;
     fin.kind = Command::Kind::kFinish;
     fin.until = until;
+    fin.data_end = last_event_ == kTimeMin ? until : last_event_;
     workers_[i]->pending.push_back(std::move(fin));
     Flush(i);
   }

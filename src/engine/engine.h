@@ -50,6 +50,7 @@ class Engine {
   bool Submit(Event&& e);
 
   // Lets timers run up to `until`, stops the shard threads and returns the merged results.
+  // Sends and open goal windows after the last submitted event are counted separately.
   // Call once; Submit must not be called afterwards.
   EngineResults Finish(Time until);
 
@@ -69,6 +70,7 @@ class Engine {
   absl::flat_hash_map<std::string, std::string> aliases_;  // id -> canonical profile key
   absl::flat_hash_set<std::string> anonymous_profiles_;    // anonymous keys with a profile
   uint64_t duplicates_ = 0;
+  Time last_event_ = kTimeMin;
   uint64_t next_seq_ = 0;
 };
 

@@ -67,8 +67,9 @@ class Shard {
   // Fires every timer due at or before `t`.
   void AdvanceTo(Time t);
 
-  // Fires timers up to `until`, then counts still-active instances and gathers traces.
-  void Finish(Time until);
+  // Fires timers up to `until`, then counts still-active instances and gathers traces. Work
+  // after `data_end` (the last input event) is counted separately: the input cannot confirm it.
+  void Finish(Time until, Time data_end);
 
   ShardResults& results() { return results_; }
   size_t profile_count() const { return index_.size(); }
@@ -125,6 +126,7 @@ class Shard {
   ShardOptions options_;
   PolicyEngine policy_;
   Time now_ = kTimeMin;
+  bool draining_ = false;  // past the last input event
 
   std::vector<std::unique_ptr<ProfileState>> slots_;
   std::vector<uint32_t> free_slots_;

@@ -24,6 +24,8 @@ void JourneyStats::Add(const JourneyStats& o) {
   active += o.active;
   converted += o.converted;
   converted_control += o.converted_control;
+  sent_after_data += o.sent_after_data;
+  goal_unobserved += o.goal_unobserved;
   revenue += o.revenue;
   revenue_control += o.revenue_control;
   AddMap(&exits, o.exits);

@@ -37,6 +37,9 @@ struct JourneyStats {
   uint64_t active = 0;             // filled at the end of a run
   uint64_t converted = 0;          // treated instances that reached the goal
   uint64_t converted_control = 0;  // control instances that reached the goal
+  // Replay only: what happened after the last input event, which the data cannot confirm.
+  uint64_t sent_after_data = 0;     // messages sent while timers drained past the last event
+  uint64_t goal_unobserved = 0;     // goal windows still open at the last event
   double revenue = 0;              // goal events' revenue, treated
   double revenue_control = 0;
   Counts exits;        // reason -> count (includes "goal")
