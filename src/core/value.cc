@@ -65,7 +65,7 @@ void Value::MergeFrom(const Value& other) {
 }
 
 std::string FormatNumber(double d) {
-  if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 1e15) {
+  if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) <= 9007199254740992.0) {
     char buf[32];
     auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), static_cast<int64_t>(d));
     return std::string(buf, ptr);

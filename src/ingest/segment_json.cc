@@ -1,6 +1,7 @@
 #include "ingest/segment_json.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstring>
 
 #include "core/json.h"
@@ -57,7 +58,14 @@ Status GetId(const Value& obj, std::string_view key, std::string* out) {
   if (v->is_string()) {
     *out = v->as_string();
   } else if (v->is_number()) {
-    *out = FormatNumber(v->as_number());
+    // Numbers arrive as doubles: only whole numbers up to 2^53 are exact. Anything else would
+    // silently turn into a different id (12345678901234567890 -> 1.23456789012346e+19).
+    double d = v->as_number();
+    if (d != std::floor(d) || std::fabs(d) > 9007199254740992.0) {
+      return Status::Invalid("field '" + std::string(key) +
+                             "': numeric id is not a whole number below 2^53; send it as a string");
+    }
+    *out = FormatNumber(d);
   } else {
     return WrongType(key, "a string or a number", *v);
   }

@@ -198,3 +198,23 @@ TEST(ReadEventsFileTest, MissingFileIsAnIoError) {
 
 }  // namespace
 }  // namespace waymark::ingest
+
+namespace waymark::ingest {
+namespace {
+
+// Reported by a first user: a 20-digit numeric userId became "1.23456789012346e+19".
+TEST(SegmentJsonTest, NumericIdsMustBeExact) {
+  EXPECT_EQ(ErrorOf(R"({"type":"track","event":"A","userId":12345678901234567890,
+                        "timestamp":"2026-01-01T00:00:00Z"})"),
+            "field 'userId': numeric id is not a whole number below 2^53; send it as a string");
+  EXPECT_EQ(ErrorOf(R"({"type":"track","event":"A","userId":1.5,
+                        "timestamp":"2026-01-01T00:00:00Z"})"),
+            "field 'userId': numeric id is not a whole number below 2^53; send it as a string");
+  auto e = FromJson(R"({"type":"track","event":"A","userId":9007199254740992,
+                        "timestamp":"2026-01-01T00:00:00Z"})");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->user_id, "9007199254740992");
+}
+
+}  // namespace
+}  // namespace waymark::ingest

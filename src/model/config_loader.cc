@@ -26,6 +26,38 @@ struct Source {
   std::vector<std::string> lines;
 };
 
+// Edit distance, for "did you mean" hints on misspelled names.
+size_t Distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean 'wait'?)" when one candidate is close to `word`, else "".
+template <typename Names>
+std::string DidYouMean(std::string_view word, const Names& candidates) {
+  std::string best;
+  size_t best_distance = 3;  // at most two edits
+  for (const auto& c : candidates) {
+    std::string_view name(c);
+    size_t d = Distance(word, name);
+    if (d < best_distance && d < name.size()) {
+      best_distance = d;
+      best = std::string(name);
+    }
+  }
+  return best.empty() ? "" : " (did you mean '" + best + "'?)";
+}
+
 struct Located {
   const Source* src;
   YAML::Node node;
@@ -181,9 +213,13 @@ bool Loader::CheckKeys(const Source& src, const YAML::Node& map,
     std::string key = kv.first.Scalar();
     bool known = std::any_of(keys.begin(), keys.end(), [&](const char* k) { return key == k; });
     if (!known) {
-      std::string list;
-      for (const char* k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
-      Error(src, kv.first, "unknown key '" + key + "' in " + what + " (known: " + list + ")");
+      std::string hint = DidYouMean(key, keys);
+      if (hint.empty()) {
+        std::string list;
+        for (const char* k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
+        hint = " (known: " + list + ")";
+      }
+      Error(src, kv.first, "unknown key '" + key + "' in " + what + hint);
       ok = false;
     }
   }
@@ -516,7 +552,12 @@ void Loader::LoadTemplate(const Source& src, const YAML::Node& node) {
                                  : root == "message" ? &def.message
                                  : root == "journey" ? &def.journey
                                                      : nullptr;
-          if (needs == nullptr) continue;
+          if (needs == nullptr) {
+            Error(src, p, "template " + std::string(part) + " reads unknown variable '" +
+                              std::string(root) +
+                              "' (known: profile, event, message, journey)");
+            continue;
+          }
           needs->any = true;
           if (dot == std::string_view::npos) {
             needs->all = true;
@@ -524,6 +565,19 @@ void Loader::LoadTemplate(const Source& src, const YAML::Node& node) {
           }
           std::string_view rest = path.substr(dot + 1);
           std::string member(rest.substr(0, rest.find('.')));
+          static const std::vector<std::string> kMessage = {"id", "channel", "promo_code"};
+          static const std::vector<std::string> kJourney = {"id", "name", "version", "step"};
+          const std::vector<std::string>* known = needs == &def.message   ? &kMessage
+                                                  : needs == &def.journey ? &kJourney
+                                                                          : nullptr;
+          if (known != nullptr &&
+              std::find(known->begin(), known->end(), member) == known->end()) {
+            std::string list;
+            for (const std::string& k : *known) list += (list.empty() ? "" : ", ") + k;
+            Error(src, p, "template " + std::string(part) + " reads unknown variable '" +
+                              std::string(root) + "." + member + "' (known: " + list + ")");
+            continue;
+          }
           if (!needs->Wants(member)) needs->members.push_back(std::move(member));
         }
         def.parts.emplace_back(part, std::move(*t));
@@ -640,9 +694,13 @@ void Loader::LoadStep(const Source& src, const YAML::Node& node, JourneyDef* j, 
       }
     }
     if (!known) {
-      Error(src, kv.first, "unknown step type '" + key +
-                               "' (wait, wait_until, wait_for, branch, split, holdout, send, "
-                               "update_profile, webhook, exit)");
+      std::vector<std::string_view> names;
+      for (const auto& k : kKinds) names.push_back(k.first);
+      std::string hint = DidYouMean(key, names);
+      Error(src, kv.first, "unknown step type '" + key + "'" +
+                               (hint.empty() ? " (wait, wait_until, wait_for, branch, split, "
+                                               "holdout, send, update_profile, webhook, exit)"
+                                             : hint));
       return;
     }
   }
@@ -891,6 +949,7 @@ void Loader::LoadJourney(const Source& src, const YAML::Node& node) {
     s.next = i + 1 < steps.size() ? int(i + 1) : kEnd;
   }
   std::vector<std::pair<YAML::Node, int*>> refs;
+  size_t errors_before = errors_.size();
   for (size_t i = 0; i < steps.size(); ++i) {
     if (steps[i].IsMap()) LoadStep(src, steps[i], j.get(), &j->steps[i], &refs);
   }
@@ -907,7 +966,8 @@ void Loader::LoadJourney(const Source& src, const YAML::Node& node) {
       *target = idx;
     }
   }
-  CheckGraph(src, steps, *j);
+  // A step that failed to load has no edges; graph errors would only repeat that problem.
+  if (errors_.size() == errors_before) CheckGraph(src, steps, *j);
   config_->journeys.push_back(std::move(j));
 }
 
