@@ -27,6 +27,7 @@ struct ReplayOptions {
   std::string order = "sort";  // sort | stream
   std::string reorder_window = "1h";
   std::string drain = "30d";   // timers keep running this long after the last event
+  std::string dedupe_window = "24h";
   std::string until;           // or up to this ISO time
   bool assume_reachable = true;
   bool quiet = false;          // no progress lines

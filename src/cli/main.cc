@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
   replay->add_option("--drain", r.drain, "let timers run this long after the last event "
                                          "(default 30d)");
   replay->add_option("--until", r.until, "let timers run up to this ISO time instead");
+  replay->add_option("--dedupe-window", r.dedupe_window,
+                     "a repeated messageId within this much event time is dropped (default 24h)");
   replay->add_flag("!--require-contact", r.assume_reachable,
                    "treat profiles without a contact trait as unreachable");
   replay->add_flag("--quiet", r.quiet, "no progress lines");

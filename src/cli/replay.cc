@@ -149,9 +149,15 @@ int Replay(const ReplayOptions& o) {
   }
   auto window = ParseDuration(o.reorder_window);
   auto drain = ParseDuration(o.drain);
-  if (!window.ok() || !drain.ok()) {
-    std::fprintf(stderr, "waymark: %s\n",
-                 (!window.ok() ? window.status() : drain.status()).message().c_str());
+  auto dedupe = ParseDuration(o.dedupe_window);
+  for (const Result<Duration>* d : {&window, &drain, &dedupe}) {
+    if (!d->ok()) {
+      std::fprintf(stderr, "waymark: %s\n", d->status().message().c_str());
+      return kExitInvalid;
+    }
+  }
+  if (*dedupe <= Duration(0)) {
+    std::fprintf(stderr, "waymark: --dedupe-window must be positive\n");
     return kExitInvalid;
   }
   std::optional<Time> until;
@@ -169,6 +175,7 @@ int Replay(const ReplayOptions& o) {
 
   EngineOptions eo;
   eo.shards = o.shards;
+  eo.dedupe_window = *dedupe;
   eo.assume_reachable = o.assume_reachable;
   eo.keep_outbox = !o.outbox.empty();
   eo.keep_suppressions = !o.suppressions.empty();

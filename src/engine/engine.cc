@@ -153,8 +153,25 @@ void Engine::Flush(size_t shard) {
   w.pending.reserve(options_.batch_size);
 }
 
+bool Engine::SeenBefore(const Event& e) {
+  if (e.message_id.empty()) return false;
+  if (seen_rotate_at_ == kTimeMin) seen_rotate_at_ = e.timestamp + options_.dedupe_window;
+  while (e.timestamp >= seen_rotate_at_) {
+    seen_previous_ = std::move(seen_current_);
+    seen_current_ = absl::flat_hash_set<uint64_t>();
+    seen_rotate_at_ += options_.dedupe_window;
+    if (seen_previous_.empty() && e.timestamp >= seen_rotate_at_) {
+      // A long gap in time: jump ahead rather than rotating window by window.
+      seen_rotate_at_ = e.timestamp + options_.dedupe_window;
+    }
+  }
+  uint64_t h = Hash64(e.message_id);
+  if (seen_previous_.contains(h)) return true;
+  return !seen_current_.insert(h).second;
+}
+
 bool Engine::Submit(Event&& e) {
-  if (!e.message_id.empty() && !seen_message_ids_.insert(Hash64(e.message_id)).second) {
+  if (SeenBefore(e)) {
     ++duplicates_;
     return false;
   }

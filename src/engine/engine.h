@@ -28,6 +28,9 @@ struct EngineOptions {
   bool keep_suppressions = true;  // results.suppressions likewise
   TraceFilter trace;       // empty: no tracing
   size_t batch_size = 512;  // events handed to a shard thread at once
+  // A messageId seen within this much event time before is a duplicate. Ids older than between
+  // one and two windows are forgotten, which bounds memory (as Segment's own dedupe does).
+  Duration dedupe_window = std::chrono::hours(24);
 };
 
 struct EngineResults {
@@ -66,7 +69,11 @@ class Engine {
   EngineOptions options_;
   std::vector<std::unique_ptr<Worker>> workers_;
 
-  absl::flat_hash_set<uint64_t> seen_message_ids_;
+  // Two generations of message id hashes: ids go into `current`; at each window boundary (in
+  // event time) `current` becomes `previous` and the old previous is dropped.
+  absl::flat_hash_set<uint64_t> seen_current_, seen_previous_;
+  Time seen_rotate_at_ = kTimeMin;
+  bool SeenBefore(const Event& e);
   absl::flat_hash_map<std::string, std::string> aliases_;  // id -> canonical profile key
   absl::flat_hash_set<std::string> anonymous_profiles_;    // anonymous keys with a profile
   uint64_t duplicates_ = 0;
