@@ -23,7 +23,8 @@ struct ConditionFixture {
     event.user_id = "u1";
     event.timestamp = At("2026-05-01T12:00:00Z");
     event.properties = ParseJson(R"({"price": 120, "category": "shoes", "brand": "acme",
-                                     "product_id": "p-12345"})").value();
+                                     "product_id": "p-12345"})")
+                           .value();
     profile.key = "u1";
     profile.traits = ParseJson(R"({"country": "DE", "vip": true, "tier": "gold"})").value();
     policy.rules = {{"Product Viewed", std::chrono::hours(24 * 30), true}};
@@ -62,14 +63,16 @@ void BM_ConditionSimple(benchmark::State& state) { RunCondition(state, "event.pr
 BENCHMARK(BM_ConditionSimple);
 
 void BM_ConditionCompound(benchmark::State& state) {
-  RunCondition(state, "event.price >= 100 and profile.country in [\"DE\", \"AT\", \"CH\"] and "
-                      "event.category starts_with \"sh\" and not (profile.tier == \"bronze\")");
+  RunCondition(state,
+               "event.price >= 100 and profile.country in [\"DE\", \"AT\", \"CH\"] and "
+               "event.category starts_with \"sh\" and not (profile.tier == \"bronze\")");
 }
 BENCHMARK(BM_ConditionCompound);
 
 void BM_ConditionHistoryCount(benchmark::State& state) {
-  RunCondition(state, "count(\"Product Viewed\", within: 7d, where: event.category == \"shoes\") "
-                      ">= 3");
+  RunCondition(state,
+               "count(\"Product Viewed\", within: 7d, where: event.category == \"shoes\") "
+               ">= 3");
 }
 BENCHMARK(BM_ConditionHistoryCount);
 

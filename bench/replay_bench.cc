@@ -8,12 +8,11 @@
 
 #include <sys/resource.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-
-#include <CLI/CLI.hpp>
 
 #include "engine/engine.h"
 #include "ingest/mapping.h"
@@ -137,10 +136,11 @@ int Main(int argc, char** argv) {
   std::printf("        %llu profiles, %llu messages, %llu timers fired\n",
               (unsigned long long)r.counters.profiles, (unsigned long long)r.counters.messages,
               (unsigned long long)r.counters.timers_fired);
-  std::printf("memory  peak RSS %.0f MB (%.0f MB above the parsed base), %.0f MB per million "
-              "profiles\n",
-              rss_after / 1024.0, (rss_after - rss_before) / 1024.0,
-              (rss_after - rss_before) / 1024.0 / (r.counters.profiles / 1e6));
+  std::printf(
+      "memory  peak RSS %.0f MB (%.0f MB above the parsed base), %.0f MB per million "
+      "profiles\n",
+      rss_after / 1024.0, (rss_after - rss_before) / 1024.0,
+      (rss_after - rss_before) / 1024.0 / (r.counters.profiles / 1e6));
   return 0;
 }
 

@@ -70,10 +70,12 @@ Value CartVars() {
   vars.Set("profile", profile);
   Value event = Value::EmptyObject();
   event.Set("name", "Cart Abandoned");
-  event.Set("items", Value::List{
-      item("Trail Runner 2", 129.9, 1, "https://cdn.example.com/p/trail-runner-2.jpg"),
-      item("Merino Socks (3 pack)", 24.5, 2, "https://cdn.example.com/p/merino-socks.jpg"),
-      item("Water Bottle", 15, 1, "https://cdn.example.com/p/bottle.jpg")});
+  event.Set(
+      "items",
+      Value::List{
+          item("Trail Runner 2", 129.9, 1, "https://cdn.example.com/p/trail-runner-2.jpg"),
+          item("Merino Socks (3 pack)", 24.5, 2, "https://cdn.example.com/p/merino-socks.jpg"),
+          item("Water Bottle", 15, 1, "https://cdn.example.com/p/bottle.jpg")});
   event.Set("total", 193.9);
   vars.Set("event", event);
   Value message = Value::EmptyObject();

@@ -71,18 +71,16 @@ void ParseExpectations(const YAML::Node& x, Scenario* s) {
   if (x["sends"]) {
     s->sends.emplace();
     for (const auto& n : x["sends"]) {
-      s->sends->push_back(ExpectedSend{Str(n, "at"), Str(n, "profile"), Str(n, "journey"),
-                                       Str(n, "step"), Str(n, "channel"), Opt(n, "promo_code"),
-                                       Opt(n, "subject"), Opt(n, "text"), Opt(n, "body"),
-                                       Opt(n, "to")});
+      s->sends->push_back(ExpectedSend{
+          Str(n, "at"), Str(n, "profile"), Str(n, "journey"), Str(n, "step"), Str(n, "channel"),
+          Opt(n, "promo_code"), Opt(n, "subject"), Opt(n, "text"), Opt(n, "body"), Opt(n, "to")});
     }
   }
   if (x["suppressions"]) {
     s->suppressions.emplace();
     for (const auto& n : x["suppressions"]) {
-      s->suppressions->push_back(ExpectedSuppression{Str(n, "at"), Str(n, "profile"),
-                                                     Str(n, "journey"), Str(n, "step"),
-                                                     Str(n, "reason")});
+      s->suppressions->push_back(ExpectedSuppression{
+          Str(n, "at"), Str(n, "profile"), Str(n, "journey"), Str(n, "step"), Str(n, "reason")});
     }
   }
   if (x["journeys"]) {
@@ -97,7 +95,8 @@ void ParseExpectations(const YAML::Node& x, Scenario* s) {
       j.converted = OptNum(n, "converted");
       j.converted_control = OptNum(n, "converted_control");
       if (n["exits"])
-        for (const auto& e : n["exits"]) j.exits.emplace_back(e.first.Scalar(), e.second.as<uint64_t>());
+        for (const auto& e : n["exits"])
+          j.exits.emplace_back(e.first.Scalar(), e.second.as<uint64_t>());
       if (n["not_entered"])
         for (const auto& e : n["not_entered"])
           j.skipped.emplace_back(e.first.Scalar(), e.second.as<uint64_t>());

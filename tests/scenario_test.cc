@@ -1,13 +1,14 @@
 // Runs every tests/scenarios/*.yaml file through the engine with each configured shard count and
 // checks the expectations. Output must not depend on the shard count.
 
+#include "scenario.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 
 #include "core/json.h"
-#include "scenario.h"
 
 namespace waymark::testing {
 namespace {
@@ -47,7 +48,8 @@ std::string Describe(const Value& v) {
 void CheckSends(const Scenario& s, const EngineResults& r) {
   if (!s.sends) return;
   std::string actual_list;
-  for (const OutboxRecord& rec : r.outbox) actual_list += "  " + Describe(*ParseJson(rec.json)) + "\n";
+  for (const OutboxRecord& rec : r.outbox)
+    actual_list += "  " + Describe(*ParseJson(rec.json)) + "\n";
   ASSERT_EQ(r.outbox.size(), s.sends->size()) << "sends were:\n" << actual_list;
   for (size_t i = 0; i < r.outbox.size(); ++i) {
     Value v = *ParseJson(r.outbox[i].json);
@@ -81,8 +83,7 @@ void CheckSuppressions(const Scenario& s, const EngineResults& r) {
   if (!s.suppressions) return;
   std::string actual_list;
   for (const OutboxRecord& rec : r.suppressions) actual_list += "  " + rec.json + "\n";
-  ASSERT_EQ(r.suppressions.size(), s.suppressions->size()) << "suppressions were:\n"
-                                                            << actual_list;
+  ASSERT_EQ(r.suppressions.size(), s.suppressions->size()) << "suppressions were:\n" << actual_list;
   for (size_t i = 0; i < r.suppressions.size(); ++i) {
     Value v = *ParseJson(r.suppressions[i].json);
     const ExpectedSuppression& x = (*s.suppressions)[i];

@@ -22,9 +22,9 @@ Interval WilsonInterval(uint64_t successes, uint64_t trials, double z = 1.959964
 struct Lift {
   double treated_rate = 0;
   double control_rate = 0;
-  double difference = 0;    // treated - control, in rate units (0.025 = 2.5 points)
-  Interval difference_ci;   // 95%
-  bool has_control = false; // false when the control group is empty: no comparison possible
+  double difference = 0;     // treated - control, in rate units (0.025 = 2.5 points)
+  Interval difference_ci;    // 95%
+  bool has_control = false;  // false when the control group is empty: no comparison possible
 };
 
 Lift ComputeLift(uint64_t treated_conversions, uint64_t treated, uint64_t control_conversions,

@@ -41,7 +41,8 @@ bool HasHoldout(const JourneyDef& j) {
 }
 
 std::string Rate(uint64_t n, uint64_t d) {
-  return Num(n) + " / " + Num(d) + " = " + (d == 0 ? std::string("n/a") : Pct(double(n) / double(d)));
+  return Num(n) + " / " + Num(d) + " = " +
+         (d == 0 ? std::string("n/a") : Pct(double(n) / double(d)));
 }
 
 std::string Points(double diff) {
@@ -124,21 +125,22 @@ std::string FormatReportText(const Config& config, const EngineResults& r, const
            FormatIsoTime(run.last_event) + "; timers ran to " + FormatIsoTime(run.until) + "\n";
   }
   out += "  order      " + run.ordering + "\n";
-  out += "  note       a replay shows what the journeys would have sent; the customers' later\n"
-         "             behaviour is history that never saw those messages, so treated vs control\n"
-         "             here checks the split (expect no real difference) rather than measuring\n"
-         "             what the messages earned\n";
+  out +=
+      "  note       a replay shows what the journeys would have sent; the customers' later\n"
+      "             behaviour is history that never saw those messages, so treated vs control\n"
+      "             here checks the split (expect no real difference) rather than measuring\n"
+      "             what the messages earned\n";
   double eps = run.wall_seconds > 0 ? double(r.counters.events) / run.wall_seconds : 0;
-  out += "  run        " + std::to_string(run.shards) + " shard(s), " +
-         Fixed(run.wall_seconds, 3) + " s wall, " + Num(uint64_t(eps)) + " events/s\n";
+  out += "  run        " + std::to_string(run.shards) + " shard(s), " + Fixed(run.wall_seconds, 3) +
+         " s wall, " + Num(uint64_t(eps)) + " events/s\n";
 
   for (size_t i = 0; i < config.journeys.size(); ++i) {
     const JourneyDef& j = *config.journeys[i];
     const JourneyStats& st = r.journeys[i];
     out += "\nJourney " + j.name + " (" + j.id + " v" + std::to_string(j.version) +
            (j.stage.empty() ? "" : ", " + j.stage) + ")\n";
-    out += "  entered " + Num(st.entered) + " (control " + Num(st.entered_control) +
-           "), active " + Num(st.active) + ", completed " + Num(st.completed) + "\n";
+    out += "  entered " + Num(st.entered) + " (control " + Num(st.entered_control) + "), active " +
+           Num(st.active) + ", completed " + Num(st.completed) + "\n";
     out += "  exited: " + CountsText(st.exits) + "\n";
     if (!st.skipped.empty()) {
       out += "  trigger events that did not start an instance: " + CountsText(st.skipped) + "\n";

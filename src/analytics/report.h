@@ -18,13 +18,13 @@ struct RunInfo {
   uint64_t events_read = 0;         // good events handed to the engine (before dedupe)
   uint64_t bad_rows = 0;
   std::vector<std::string> bad_examples;  // "file:line:col: message", the first few
-  uint64_t late = 0;                // rejected as later than the reorder window
-  std::string ordering;             // "sorted" or "stream, reorder window 1h"
+  uint64_t late = 0;                      // rejected as later than the reorder window
+  std::string ordering;                   // "sorted" or "stream, reorder window 1h"
   int shards = 1;
   double wall_seconds = 0;
   Time first_event = kTimeMax;
   Time last_event = kTimeMin;
-  Time until = kTimeMin;            // timers ran up to here
+  Time until = kTimeMin;  // timers ran up to here
 };
 
 std::string FormatReportText(const Config& config, const EngineResults& results,

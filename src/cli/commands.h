@@ -20,17 +20,17 @@ struct ReplayOptions {
   int shards = 1;
   std::string outbox;
   std::string suppressions;
-  std::string report;          // JSON report file
+  std::string report;              // JSON report file
   std::vector<std::string> trace;  // profile ids
-  std::string trace_file;      // where to write the trace; stdout when empty
+  std::string trace_file;          // where to write the trace; stdout when empty
   bool strict = false;
   std::string order = "sort";  // sort | stream
   std::string reorder_window = "1h";
-  std::string drain = "30d";   // timers keep running this long after the last event
+  std::string drain = "30d";  // timers keep running this long after the last event
   std::string dedupe_window = "24h";
-  std::string until;           // or up to this ISO time
+  std::string until;  // or up to this ISO time
   bool assume_reachable = true;
-  bool quiet = false;          // no progress lines
+  bool quiet = false;  // no progress lines
 };
 
 int Replay(const ReplayOptions& options);

@@ -26,11 +26,13 @@ int main(int argc, char** argv) {
   replay->add_option("--trace", r.trace, "explain every decision about this profile id");
   replay->add_option("--trace-file", r.trace_file, "write the trace here instead of stdout");
   replay->add_flag("--strict", r.strict, "stop at the first bad input row");
-  replay->add_option("--order", r.order, "sort (default): sort all events by time; stream: "
-                                         "process as read with a reorder window");
+  replay->add_option("--order", r.order,
+                     "sort (default): sort all events by time; stream: "
+                     "process as read with a reorder window");
   replay->add_option("--reorder-window", r.reorder_window, "with --order stream (default 1h)");
-  replay->add_option("--drain", r.drain, "let timers run this long after the last event "
-                                         "(default 30d)");
+  replay->add_option("--drain", r.drain,
+                     "let timers run this long after the last event "
+                     "(default 30d)");
   replay->add_option("--until", r.until, "let timers run up to this ISO time instead");
   replay->add_option("--dedupe-window", r.dedupe_window,
                      "a repeated messageId within this much event time is dropped (default 24h)");

@@ -204,8 +204,9 @@ int Replay(const ReplayOptions& o) {
     ingest::ReadStats stats;
     Status st;
     if (o.order == "sort") {
-      st = ingest::ReadEventsFile(path, mapping ? &*mapping : nullptr, ro,
-                                  [&](Event&& e) { all.push_back(std::move(e)); }, &stats);
+      st = ingest::ReadEventsFile(
+          path, mapping ? &*mapping : nullptr, ro, [&](Event&& e) { all.push_back(std::move(e)); },
+          &stats);
     } else {
       st = ingest::ReadEventsFile(
           path, mapping ? &*mapping : nullptr, ro,

@@ -2,11 +2,11 @@
 // seeds must never change.
 #pragma once
 
+#include <xxhash.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <xxhash.h>
 
 namespace waymark {
 

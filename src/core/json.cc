@@ -8,12 +8,18 @@ namespace {
 
 Value FromBoost(const boost::json::value& v) {
   switch (v.kind()) {
-    case boost::json::kind::null: return Value();
-    case boost::json::kind::bool_: return Value(v.get_bool());
-    case boost::json::kind::int64: return Value(static_cast<double>(v.get_int64()));
-    case boost::json::kind::uint64: return Value(static_cast<double>(v.get_uint64()));
-    case boost::json::kind::double_: return Value(v.get_double());
-    case boost::json::kind::string: return Value(std::string_view(v.get_string()));
+    case boost::json::kind::null:
+      return Value();
+    case boost::json::kind::bool_:
+      return Value(v.get_bool());
+    case boost::json::kind::int64:
+      return Value(static_cast<double>(v.get_int64()));
+    case boost::json::kind::uint64:
+      return Value(static_cast<double>(v.get_uint64()));
+    case boost::json::kind::double_:
+      return Value(v.get_double());
+    case boost::json::kind::string:
+      return Value(std::string_view(v.get_string()));
     case boost::json::kind::array: {
       Value::List list;
       list.reserve(v.get_array().size());

@@ -11,10 +11,7 @@ namespace waymark {
 
 namespace {
 
-
-date::local_days LocalDay(int64_t day_number) {
-  return date::local_days(date::days(day_number));
-}
+date::local_days LocalDay(int64_t day_number) { return date::local_days(date::days(day_number)); }
 
 }  // namespace
 
@@ -46,9 +43,12 @@ LocalParts ToLocal(Time t, const TimeZone* tz) {
   date::year_month_day ymd(day);
   date::weekday wd(day);
   int64_t minutes = std::chrono::floor<std::chrono::minutes>(local - day).count();
-  return LocalParts{int(ymd.year()),          int(unsigned(ymd.month())),
-                    int(unsigned(ymd.day())), int(wd.c_encoding()),
-                    int(minutes),             day.time_since_epoch().count()};
+  return LocalParts{int(ymd.year()),
+                    int(unsigned(ymd.month())),
+                    int(unsigned(ymd.day())),
+                    int(wd.c_encoding()),
+                    int(minutes),
+                    day.time_since_epoch().count()};
 }
 
 Time LocalToUtc(int64_t day_number, int minute_of_day, const TimeZone* tz) {
@@ -84,8 +84,8 @@ Time QuietHoursEnd(Time t, const TimeZone* tz, int start_minute, int end_minute)
   LocalParts local = ToLocal(t, tz);
   int m = local.minute_of_day;
   bool wraps = start_minute > end_minute;
-  bool inside = wraps ? (m >= start_minute || m < end_minute)
-                      : (m >= start_minute && m < end_minute);
+  bool inside =
+      wraps ? (m >= start_minute || m < end_minute) : (m >= start_minute && m < end_minute);
   if (!inside) return t;
   int64_t end_day = local.day_number;
   if (wraps && m >= start_minute) ++end_day;

@@ -29,10 +29,10 @@ const TimeZone* UtcZone();
 
 struct LocalParts {
   int year;
-  int month;          // 1..12
-  int day;            // 1..31
-  int weekday;        // 0 = Sunday .. 6 = Saturday
-  int minute_of_day;  // 0..1439
+  int month;           // 1..12
+  int day;             // 1..31
+  int weekday;         // 0 = Sunday .. 6 = Saturday
+  int minute_of_day;   // 0..1439
   int64_t day_number;  // days since 1970-01-01 of the local date
 };
 

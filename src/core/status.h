@@ -46,7 +46,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok());
   }
@@ -70,8 +70,8 @@ class [[nodiscard]] Result {
 
 }  // namespace waymark
 
-#define WAYMARK_RETURN_IF_ERROR(expr)     \
-  do {                                    \
-    ::waymark::Status _st = (expr);       \
-    if (!_st.ok()) return _st;            \
+#define WAYMARK_RETURN_IF_ERROR(expr) \
+  do {                                \
+    ::waymark::Status _st = (expr);   \
+    if (!_st.ok()) return _st;        \
   } while (0)

@@ -17,8 +17,8 @@ struct Unit {
 
 // Longest suffixes first so "ms" wins over "m".
 constexpr Unit kUnits[] = {
-    {"ms", 1}, {"w", 7 * 86'400'000LL}, {"d", 86'400'000LL}, {"h", 3'600'000LL},
-    {"m", 60'000LL}, {"s", 1000LL},
+    {"ms", 1},          {"w", 7 * 86'400'000LL}, {"d", 86'400'000LL},
+    {"h", 3'600'000LL}, {"m", 60'000LL},         {"s", 1000LL},
 };
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }

@@ -80,13 +80,27 @@ void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
   for (char c : s) {
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -102,10 +116,18 @@ void AppendJsonString(std::string_view s, std::string* out) {
 
 void Value::AppendJson(std::string* out) const {
   switch (type()) {
-    case Type::kNull: out->append("null"); break;
-    case Type::kBool: out->append(as_bool() ? "true" : "false"); break;
-    case Type::kNumber: out->append(FormatNumber(as_number())); break;
-    case Type::kString: AppendJsonString(as_string(), out); break;
+    case Type::kNull:
+      out->append("null");
+      break;
+    case Type::kBool:
+      out->append(as_bool() ? "true" : "false");
+      break;
+    case Type::kNumber:
+      out->append(FormatNumber(as_number()));
+      break;
+    case Type::kString:
+      AppendJsonString(as_string(), out);
+      break;
     case Type::kList: {
       out->push_back('[');
       bool first = true;
@@ -141,11 +163,16 @@ std::string Value::ToJson() const {
 
 std::string Value::ToText() const {
   switch (type()) {
-    case Type::kNull: return "";
-    case Type::kBool: return as_bool() ? "true" : "false";
-    case Type::kNumber: return FormatNumber(as_number());
-    case Type::kString: return as_string();
-    default: return ToJson();
+    case Type::kNull:
+      return "";
+    case Type::kBool:
+      return as_bool() ? "true" : "false";
+    case Type::kNumber:
+      return FormatNumber(as_number());
+    case Type::kString:
+      return as_string();
+    default:
+      return ToJson();
   }
 }
 

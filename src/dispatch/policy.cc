@@ -8,13 +8,20 @@ namespace waymark {
 
 std::string_view SuppressReasonName(SuppressReason r) {
   switch (r) {
-    case SuppressReason::kNone: return "none";
-    case SuppressReason::kConsent: return "consent";
-    case SuppressReason::kNoContact: return "no_contact";
-    case SuppressReason::kFrequencyCap: return "frequency_cap";
-    case SuppressReason::kQuietHours: return "quiet_hours";
-    case SuppressReason::kTooLate: return "too_late";
-    case SuppressReason::kRenderError: return "render_error";
+    case SuppressReason::kNone:
+      return "none";
+    case SuppressReason::kConsent:
+      return "consent";
+    case SuppressReason::kNoContact:
+      return "no_contact";
+    case SuppressReason::kFrequencyCap:
+      return "frequency_cap";
+    case SuppressReason::kQuietHours:
+      return "quiet_hours";
+    case SuppressReason::kTooLate:
+      return "too_late";
+    case SuppressReason::kRenderError:
+      return "render_error";
   }
   return "?";
 }
@@ -62,8 +69,7 @@ const TimeZone* PolicyEngine::ZoneOf(const Profile& profile) const {
 namespace {
 
 bool Covers(const std::vector<int>& channels, int channel) {
-  return channels.empty() || std::find(channels.begin(), channels.end(), channel) !=
-                                 channels.end();
+  return channels.empty() || std::find(channels.begin(), channels.end(), channel) != channels.end();
 }
 
 }  // namespace

@@ -17,7 +17,13 @@
 namespace waymark {
 
 enum class SuppressReason : uint8_t {
-  kNone, kConsent, kNoContact, kFrequencyCap, kQuietHours, kTooLate, kRenderError,
+  kNone,
+  kConsent,
+  kNoContact,
+  kFrequencyCap,
+  kQuietHours,
+  kTooLate,
+  kRenderError,
 };
 std::string_view SuppressReasonName(SuppressReason r);
 
@@ -50,11 +56,11 @@ struct ChannelCheck {
 struct DispatchDecision {
   enum class Kind : uint8_t { kSend, kDefer, kSuppress };
   Kind kind = Kind::kSuppress;
-  int channel = -1;             // kSend, kDefer: the chosen channel
-  std::string to;               // kSend: the address, or "" where the channel needs none
-  Time defer_until{};           // kDefer
+  int channel = -1;    // kSend, kDefer: the chosen channel
+  std::string to;      // kSend: the address, or "" where the channel needs none
+  Time defer_until{};  // kDefer
   SuppressReason reason = SuppressReason::kNone;  // kSuppress
-  std::vector<ChannelCheck> checks;  // every channel considered, in order
+  std::vector<ChannelCheck> checks;               // every channel considered, in order
 };
 
 class PolicyEngine {

@@ -35,13 +35,13 @@ namespace {
 struct Command {
   enum class Kind : uint8_t { kEvent, kExtract, kFinish };
   Kind kind = Kind::kEvent;
-  Event event;      // kEvent; for kExtract only the timestamp is used
+  Event event;  // kEvent; for kExtract only the timestamp is used
   // kEvent: the profile key when it differs from event.ProfileKey(), else empty.
   // kExtract: the profile to hand over.
   std::string key;
   std::shared_ptr<void> merge;  // Engine::MergeSlot
-  Time until{};     // kFinish
-  Time data_end{};  // kFinish: the last event's time
+  Time until{};                 // kFinish
+  Time data_end{};              // kFinish: the last event's time
 };
 
 // A bounded queue of command batches between the router and one shard thread. The lock is taken

@@ -26,8 +26,8 @@ struct EngineOptions {
   bool assume_reachable = true;
   bool keep_outbox = true;        // results.outbox holds every send as a JSON line
   bool keep_suppressions = true;  // results.suppressions likewise
-  TraceFilter trace;       // empty: no tracing
-  size_t batch_size = 512;  // events handed to a shard thread at once
+  TraceFilter trace;              // empty: no tracing
+  size_t batch_size = 512;        // events handed to a shard thread at once
   // A messageId seen within this much event time before is a duplicate. Ids older than between
   // one and two windows are forgotten, which bounds memory (as Segment's own dedupe does).
   Duration dedupe_window = std::chrono::hours(24);

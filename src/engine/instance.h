@@ -26,15 +26,15 @@ struct Instance {
 
   uint64_t id = 0;  // deterministic: journey, version, profile, key and entry ordinal
   std::shared_ptr<const JourneyDef> journey;
-  uint32_t journey_index = 0;  // position in Config::journeys, for counters
-  std::string key;             // entry key value ("" when the journey is not keyed)
+  uint32_t journey_index = 0;            // position in Config::journeys, for counters
+  std::string key;                       // entry key value ("" when the journey is not keyed)
   std::shared_ptr<const Event> trigger;  // the event that started it (null for timer entries)
   Time entered_at{};
   int step = 0;
   State state = State::kRunning;
   bool control = false;  // in a holdout's control group: followed, never messaged
   bool converted = false;
-  uint32_t visits = 0;   // steps executed, part of message ids
+  uint32_t visits = 0;  // steps executed, part of message ids
   uint64_t timer_token = 0;
   Time timer_due{};
 

@@ -1,19 +1,19 @@
 #include "engine/shard.h"
 
+#include <date/tz.h>
+
 #include <algorithm>
 
 #include "core/hash.h"
 #include "core/local_time.h"
 
-#include <date/tz.h>
-
 // Trace lines are built only for traced profiles: the text expressions are not evaluated otherwise.
-#define WM_TRACE(ps, text)            \
-  do {                                \
+#define WM_TRACE(ps, text)                 \
+  do {                                     \
     if ((ps)->traced) TraceLine(ps, text); \
   } while (0)
-#define WM_TRACE_CONDITION(ps, what, expr, ctx, held)              \
-  do {                                                             \
+#define WM_TRACE_CONDITION(ps, what, expr, ctx, held)                \
+  do {                                                               \
     if ((ps)->traced) TraceConditionLine(ps, what, expr, ctx, held); \
   } while (0)
 
@@ -22,8 +22,7 @@ namespace waymark {
 namespace {
 
 // Deterministic 0..n-1 bucket for a profile at a step (splits and holdouts).
-uint64_t Bucket(std::string_view profile_key, const JourneyDef& j, const StepDef& s,
-                uint64_t n) {
+uint64_t Bucket(std::string_view profile_key, const JourneyDef& j, const StepDef& s, uint64_t n) {
   uint64_t h = Hash64(profile_key, 0x5eed);
   h = HashCombine(h, Hash64(j.id));
   h = HashCombine(h, Hash64(s.id));
@@ -55,10 +54,18 @@ Shard::Shard(std::shared_ptr<const Config> config, const ShardOptions& options)
     const JourneyDef& j = *cfg_.journeys[i];
     results_.journeys[i].steps.resize(j.steps.size());
     switch (j.trigger_kind) {
-      case TriggerKind::kEvent: by_event_[j.trigger_event].push_back(i); break;
-      case TriggerKind::kSegmentEnter: by_segment_enter_[j.trigger_segment].push_back(i); break;
-      case TriggerKind::kSegmentExit: by_segment_exit_[j.trigger_segment].push_back(i); break;
-      case TriggerKind::kTraitChange: by_trait_.emplace_back(j.trigger_trait, i); break;
+      case TriggerKind::kEvent:
+        by_event_[j.trigger_event].push_back(i);
+        break;
+      case TriggerKind::kSegmentEnter:
+        by_segment_enter_[j.trigger_segment].push_back(i);
+        break;
+      case TriggerKind::kSegmentExit:
+        by_segment_exit_[j.trigger_segment].push_back(i);
+        break;
+      case TriggerKind::kTraitChange:
+        by_trait_.emplace_back(j.trigger_trait, i);
+        break;
     }
   }
   segment_always_.resize(cfg_.segments.size());
@@ -126,8 +133,8 @@ std::unique_ptr<ProfileState> Shard::Extract(const std::string& key) {
 void Shard::Absorb(ProfileState* ps, std::unique_ptr<ProfileState> other) {
   ++results_.counters.merges;
   ++results_.counters.absorbed;
-  WM_TRACE(ps, "merge: profile " + Quote(other->profile.key) + " merged into " +
-                Quote(ps->profile.key));
+  WM_TRACE(
+      ps, "merge: profile " + Quote(other->profile.key) + " merged into " + Quote(ps->profile.key));
   ps->profile.MergeFrom(std::move(other->profile), cfg_.history);
   ps->sends.MergeFrom(other->sends);
   for (const JourneyMemory& m : other->journeys) {
@@ -145,7 +152,7 @@ void Shard::Absorb(ProfileState* ps, std::unique_ptr<ProfileState> other) {
       // Both identities were already in this journey: keep the known profile's instance only.
       Bump(&StatsOf(inst).exits, "merged");
       WM_TRACE(ps, "journey " + inst.journey->id + ": instance " + HexId(inst.id) +
-                    " from the merged profile ends (already in this journey)");
+                       " from the merged profile ends (already in this journey)");
       continue;
     }
     ps->instances.push_back(std::move(inst));
@@ -212,8 +219,8 @@ void Shard::FireTimer(const Timer& timer) {
         break;
       case Instance::State::kWaitingEvent:
         WM_TRACE(ps, "journey " + inst.journey->id + ": no " + Quote(step->wait_event) +
-                      " within " + FormatDuration(step->wait) + " at " + Quote(step->id) +
-                      ", timed out");
+                         " within " + FormatDuration(step->wait) + " at " + Quote(step->id) +
+                         ", timed out");
         inst.step = step->on_timeout;
         break;
       case Instance::State::kDeferredSend:
@@ -271,10 +278,17 @@ void Shard::HandleEvent(const Event& e, const std::string& key,
   if (ps->traced) {
     std::string what;
     switch (e.type) {
-      case EventType::kIdentify: what = e.traits.ToJson(); break;
-      case EventType::kAlias: what = Quote(e.previous_id) + " -> " + Quote(e.user_id); break;
-      case EventType::kGroup: what = Quote(e.group_id) + " " + e.traits.ToJson(); break;
-      default: what = e.properties.ToJson();
+      case EventType::kIdentify:
+        what = e.traits.ToJson();
+        break;
+      case EventType::kAlias:
+        what = Quote(e.previous_id) + " -> " + Quote(e.user_id);
+        break;
+      case EventType::kGroup:
+        what = Quote(e.group_id) + " " + e.traits.ToJson();
+        break;
+      default:
+        what = e.properties.ToJson();
     }
     TraceLine(ps, "event " + std::string(EventTypeName(e.type)) +
                       (e.name.empty() ? "" : " " + Quote(e.name)) + " " + what +
@@ -298,7 +312,7 @@ void Shard::CheckInstances(ProfileState* ps, const Event& e) {
     if (j.has_goal && !inst->converted && name == j.goal_event &&
         e.timestamp <= inst->entered_at + j.goal_window) {
       bool held = j.goal_filter.Test(ctx);
-      WM_TRACE_CONDITION(ps, ("journey " + j.id + ": goal filter")  , j.goal_filter, ctx, held);
+      WM_TRACE_CONDITION(ps, ("journey " + j.id + ": goal filter"), j.goal_filter, ctx, held);
       if (held) {
         Convert(ps, inst, e);
         continue;
@@ -309,8 +323,8 @@ void Shard::CheckInstances(ProfileState* ps, const Event& e) {
     for (const JourneyDef::ExitRule& rule : j.exits) {
       if (name != rule.event) continue;
       bool held = rule.filter.Test(ctx);
-      WM_TRACE_CONDITION(ps, ("journey " + j.id + ": exit rule " + Quote(rule.reason)),
-                     rule.filter, ctx, held);
+      WM_TRACE_CONDITION(ps, ("journey " + j.id + ": exit rule " + Quote(rule.reason)), rule.filter,
+                         ctx, held);
       if (held) {
         End(ps, inst, rule.reason);
         exited = true;
@@ -323,13 +337,13 @@ void Shard::CheckInstances(ProfileState* ps, const Event& e) {
       if (name != step.wait_event) continue;
       bool held = step.wait_filter.Test(ctx);
       WM_TRACE_CONDITION(ps, ("journey " + j.id + ": wait_for " + Quote(step.id) + " filter"),
-                     step.wait_filter, ctx, held);
+                         step.wait_filter, ctx, held);
       if (!held) continue;
       inst->timer_token = 0;  // cancels the timeout
       inst->step = step.on_event;
       inst->state = Instance::State::kRunning;
-      WM_TRACE(ps, "journey " + j.id + ": " + Quote(step.wait_event) + " arrived at " +
-                    Quote(step.id));
+      WM_TRACE(ps,
+               "journey " + j.id + ": " + Quote(step.wait_event) + " arrived at " + Quote(step.id));
       Run(ps, i, now_);
     }
   }
@@ -363,7 +377,7 @@ void Shard::EvaluateSegments(ProfileState* ps, const Event* e, bool all) {
     }
     if (ps->traced) {
       WM_TRACE(ps, std::string("segment ") + Quote(seg.id) + (in ? " entered" : " left") + " (" +
-                    seg.condition.Explain(ctx) + ")");
+                       seg.condition.Explain(ctx) + ")");
     }
     for (uint32_t j : in ? by_segment_enter_[i] : by_segment_exit_[i]) {
       TryEnter(ps, j, e, &shared);
@@ -373,8 +387,7 @@ void Shard::EvaluateSegments(ProfileState* ps, const Event* e, bool all) {
   if (next > now_ && next < ps->segment_due) ScheduleSegments(ps, next);
 }
 
-void Shard::EnterOnEvent(ProfileState* ps, const Event& e,
-                         const std::vector<std::string>& traits) {
+void Shard::EnterOnEvent(ProfileState* ps, const Event& e, const std::vector<std::string>& traits) {
   std::shared_ptr<const Event> shared;
   std::string_view name = Profile::HistoryName(e);
   auto it = by_event_.find(absl::string_view(name.data(), name.size()));
@@ -415,8 +428,8 @@ void Shard::TryEnter(ProfileState* ps, uint32_t journey_index, const Event* trig
   }
   for (const Instance& inst : ps->instances) {
     if (inst.active() && inst.journey->id == j.id && inst.key == key) {
-      return skip("already active", "already active" +
-                                        (key.empty() ? std::string() : " for key " + Quote(key)));
+      return skip("already active",
+                  "already active" + (key.empty() ? std::string() : " for key " + Quote(key)));
     }
   }
   JourneyMemory* mem = ps->Memory(journey_index, key);
@@ -460,7 +473,8 @@ void Shard::TryEnter(ProfileState* ps, uint32_t journey_index, const Event* trig
   mem->last_entered = now_;
   stats.entered++;
   WM_TRACE(ps, "journey " + j.id + " v" + std::to_string(j.version) + ": entered" +
-                (key.empty() ? "" : " with key " + Quote(key)) + " (instance " + HexId(id) + ")");
+                   (key.empty() ? "" : " with key " + Quote(key)) + " (instance " + HexId(id) +
+                   ")");
   ps->instances.push_back(std::move(inst));
   Run(ps, ps->instances.size() - 1, now_);
 }
@@ -497,21 +511,21 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
       inst->state = Instance::State::kWaiting;
       Schedule(ps, inst, now_ + s.wait);
       WM_TRACE(ps, "journey " + j.id + ": " + Quote(s.id) + " waits " + FormatDuration(s.wait) +
-                    " until " + FormatIsoTime(inst->timer_due));
+                       " until " + FormatIsoTime(inst->timer_due));
       return false;
     case StepKind::kWaitUntil: {
       inst->state = Instance::State::kWaiting;
       Schedule(ps, inst, NextLocalTime(now_, tz, s.local_minute, s.weekday_mask));
       WM_TRACE(ps, "journey " + j.id + ": " + Quote(s.id) + " waits until " +
-                    FormatIsoTime(inst->timer_due) + " (local time in " +
-                    std::string(tz->name()) + ")");
+                       FormatIsoTime(inst->timer_due) + " (local time in " +
+                       std::string(tz->name()) + ")");
       return false;
     }
     case StepKind::kWaitFor:
       inst->state = Instance::State::kWaitingEvent;
       Schedule(ps, inst, now_ + s.wait);
       WM_TRACE(ps, "journey " + j.id + ": " + Quote(s.id) + " waits for " + Quote(s.wait_event) +
-                    " until " + FormatIsoTime(inst->timer_due));
+                       " until " + FormatIsoTime(inst->timer_due));
       return false;
     case StepKind::kBranch: {
       expr::EvalContext ctx = Context(*ps, nullptr, inst);
@@ -522,7 +536,7 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
         bool held = br.condition.Test(ctx);
         if (!br.condition.empty()) {
           WM_TRACE_CONDITION(ps, ("journey " + j.id + ": branch " + Quote(s.id) + " if"),
-                         br.condition, ctx, held);
+                             br.condition, ctx, held);
         }
         if (held) {
           next = br.next;
@@ -562,7 +576,7 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
       }
       Bump(&ss.arms, control ? "control" : "treated");
       WM_TRACE(ps, "journey " + j.id + ": holdout " + Quote(s.id) + " -> " +
-                    (control ? "control group (no messages)" : "treated"));
+                       (control ? "control group (no messages)" : "treated"));
       inst->step = s.next;
       return true;
     }
@@ -615,8 +629,8 @@ bool Shard::ExecuteSend(ProfileState* ps, Instance* inst, const StepDef& s, Time
     for (const ChannelCheck& c : d.checks) {
       if (c.reason != SuppressReason::kNone) {
         WM_TRACE(ps, "journey " + j.id + ": send " + Quote(s.id) + " channel " +
-                      cfg_.channels[c.channel].id + " not usable: " +
-                      std::string(SuppressReasonName(c.reason)) + " (" + c.detail + ")");
+                         cfg_.channels[c.channel].id + " not usable: " +
+                         std::string(SuppressReasonName(c.reason)) + " (" + c.detail + ")");
       }
     }
   }
@@ -625,15 +639,15 @@ bool Shard::ExecuteSend(ProfileState* ps, Instance* inst, const StepDef& s, Time
       ss.deferred++;
       inst->state = Instance::State::kDeferredSend;
       Schedule(ps, inst, d.defer_until);
-      WM_TRACE(ps, "journey " + j.id + ": send " + Quote(s.id) + " deferred by quiet hours until " +
-                       FormatIsoTime(d.defer_until) + " (end of quiet hours in " +
-                       std::string((ps->profile.tz ? ps->profile.tz
-                                                   : cfg_.settings.default_timezone)->name()) +
-                       ")");
+      WM_TRACE(ps,
+               "journey " + j.id + ": send " + Quote(s.id) + " deferred by quiet hours until " +
+                   FormatIsoTime(d.defer_until) + " (end of quiet hours in " +
+                   std::string(
+                       (ps->profile.tz ? ps->profile.tz : cfg_.settings.default_timezone)->name()) +
+                   ")");
       return false;
     case DispatchDecision::Kind::kSuppress:
-      Suppress(ps, inst, s, d.reason,
-               d.checks.empty() ? std::string() : d.checks.front().detail);
+      Suppress(ps, inst, s, d.reason, d.checks.empty() ? std::string() : d.checks.front().detail);
       return true;
     case DispatchDecision::Kind::kSend:
       EmitMessage(ps, inst, s, d.channel, d.to, now_);
@@ -749,7 +763,7 @@ void Shard::Complete(ProfileState* ps, Instance* inst) {
     // and timers due at an instant fire before that instant's events.
     Schedule(ps, inst, deadline + Duration(1));
     WM_TRACE(ps, "journey " + j.id + ": completed; watching for goal " + Quote(j.goal_event) +
-                  " until " + FormatIsoTime(deadline));
+                     " until " + FormatIsoTime(deadline));
     return;
   }
   inst->state = Instance::State::kEnded;
@@ -782,7 +796,7 @@ void Shard::Convert(ProfileState* ps, Instance* inst, const Event& goal) {
     stats.revenue += revenue;
   }
   WM_TRACE(ps, "journey " + inst->journey->id + ": goal " + Quote(inst->journey->goal_event) +
-                " reached" + (inst->control ? " (control group)" : ""));
+                   " reached" + (inst->control ? " (control group)" : ""));
   if (inst->active()) {
     End(ps, inst, "goal");
   } else {
@@ -877,7 +891,8 @@ Value Shard::ProfileVars(const Profile& p, const VariableNeeds& needs) {
   set("event_count", [&] { return Value(double(p.event_count)); });
   set("order_count", [&] { return Value(double(p.order_count)); });
   set("revenue", [&] { return Value(p.revenue); });
-  if (p.first_seen != kTimeMax) set("first_seen", [&] { return Value(FormatIsoTime(p.first_seen)); });
+  if (p.first_seen != kTimeMax)
+    set("first_seen", [&] { return Value(FormatIsoTime(p.first_seen)); });
   if (p.last_seen != kTimeMin) set("last_seen", [&] { return Value(FormatIsoTime(p.last_seen)); });
   if (p.last_order_at != kTimeMin) {
     set("last_order_at", [&] { return Value(FormatIsoTime(p.last_order_at)); });
@@ -910,10 +925,10 @@ void Shard::TraceLine(ProfileState* ps, std::string text) {
 }
 
 void Shard::TraceConditionLine(ProfileState* ps, const std::string& what, const expr::Expr& e,
-                           const expr::EvalContext& ctx, bool held) {
+                               const expr::EvalContext& ctx, bool held) {
   if (!ps->traced || e.empty()) return;
   WM_TRACE(ps, std::string(what) + " `" + e.text() + "` " + (held ? "held" : "failed") + " (" +
-                e.Explain(ctx) + ")");
+                   e.Explain(ctx) + ")");
 }
 
 }  // namespace waymark

@@ -43,7 +43,7 @@ struct ShardResults {
   std::vector<OutboxRecord> outbox;
   std::vector<OutboxRecord> suppressions;
   std::vector<JourneyStats> journeys;  // by Config::journeys index
-  Counts suppressed;  // reason -> count, all journeys
+  Counts suppressed;                   // reason -> count, all journeys
   EngineCounters counters;
   // Traced profiles' lines by profile key, filled by Finish().
   std::vector<std::pair<std::string, std::vector<TraceEntry>>> traces;

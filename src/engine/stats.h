@@ -21,11 +21,11 @@ inline void Bump(Counts* counts, std::string_view key, uint64_t n = 1) {
 
 struct StepStats {
   uint64_t entered = 0;
-  Counts sent;        // by channel
-  Counts suppressed;  // by reason
-  uint64_t held_out = 0;                       // sends skipped because the instance is control
-  uint64_t deferred = 0;                       // quiet-hours deferrals
-  Counts arms;        // branch/split: taken next step -> count
+  Counts sent;            // by channel
+  Counts suppressed;      // by reason
+  uint64_t held_out = 0;  // sends skipped because the instance is control
+  uint64_t deferred = 0;  // quiet-hours deferrals
+  Counts arms;            // branch/split: taken next step -> count
 
   void Add(const StepStats& o);
 };
@@ -38,12 +38,12 @@ struct JourneyStats {
   uint64_t converted = 0;          // treated instances that reached the goal
   uint64_t converted_control = 0;  // control instances that reached the goal
   // Replay only: what happened after the last input event, which the data cannot confirm.
-  uint64_t sent_after_data = 0;     // messages sent while timers drained past the last event
-  uint64_t goal_unobserved = 0;     // goal windows still open at the last event
-  double revenue = 0;              // goal events' revenue, treated
+  uint64_t sent_after_data = 0;  // messages sent while timers drained past the last event
+  uint64_t goal_unobserved = 0;  // goal windows still open at the last event
+  double revenue = 0;            // goal events' revenue, treated
   double revenue_control = 0;
-  Counts exits;        // reason -> count (includes "goal")
-  Counts skipped;      // entry not taken: reason -> count
+  Counts exits;    // reason -> count (includes "goal")
+  Counts skipped;  // entry not taken: reason -> count
   std::vector<StepStats> steps;
 
   void Add(const JourneyStats& o);
@@ -53,8 +53,8 @@ struct EngineCounters {
   uint64_t events = 0;
   uint64_t duplicates = 0;
   uint64_t profiles = 0;
-  uint64_t merges = 0;     // anonymous profiles linked to a user id
-  uint64_t absorbed = 0;   // of those, merged into an existing profile (two became one)
+  uint64_t merges = 0;    // anonymous profiles linked to a user id
+  uint64_t absorbed = 0;  // of those, merged into an existing profile (two became one)
   uint64_t timers_fired = 0;
   uint64_t messages = 0;
   uint64_t segment_entries = 0;

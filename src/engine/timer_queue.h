@@ -14,10 +14,10 @@ namespace waymark {
 struct Timer {
   enum class Kind : uint8_t { kInstance, kSegments };
   Time due;
-  uint64_t seq;       // tie-break: creation order within the shard
-  uint32_t slot;      // profile slot in the shard
+  uint64_t seq;         // tie-break: creation order within the shard
+  uint32_t slot;        // profile slot in the shard
   uint32_t generation;  // profile slot generation; stale after the profile moved away
-  uint64_t token;     // instance or segment-recheck token
+  uint64_t token;       // instance or segment-recheck token
   Kind kind;
 };
 

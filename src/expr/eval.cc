@@ -15,12 +15,28 @@ Operand FromValue(const Value* v) {
   Operand op;
   if (v == nullptr) return op;
   switch (v->type()) {
-    case Value::Type::kNull: break;
-    case Value::Type::kBool: op.type = Type::kBool; op.b = v->as_bool(); break;
-    case Value::Type::kNumber: op.type = Type::kNumber; op.n = v->as_number(); break;
-    case Value::Type::kString: op.type = Type::kString; op.s = v->as_string(); break;
-    case Value::Type::kList: op.type = Type::kList; op.v = v; break;
-    case Value::Type::kObject: op.type = Type::kUnknown; op.v = v; break;
+    case Value::Type::kNull:
+      break;
+    case Value::Type::kBool:
+      op.type = Type::kBool;
+      op.b = v->as_bool();
+      break;
+    case Value::Type::kNumber:
+      op.type = Type::kNumber;
+      op.n = v->as_number();
+      break;
+    case Value::Type::kString:
+      op.type = Type::kString;
+      op.s = v->as_string();
+      break;
+    case Value::Type::kList:
+      op.type = Type::kList;
+      op.v = v;
+      break;
+    case Value::Type::kObject:
+      op.type = Type::kUnknown;
+      op.v = v;
+      break;
   }
   return op;
 }
@@ -71,10 +87,14 @@ bool AsTime(const Operand& o, Time* out) {
 
 bool ValueEquals(const Value& v, const Operand& o) {
   switch (o.type) {
-    case Type::kString: return v.is_string() && v.as_string() == o.s;
-    case Type::kNumber: return v.is_number() && v.as_number() == o.n;
-    case Type::kBool: return v.is_bool() && v.as_bool() == o.b;
-    default: return false;
+    case Type::kString:
+      return v.is_string() && v.as_string() == o.s;
+    case Type::kNumber:
+      return v.is_number() && v.as_number() == o.n;
+    case Type::kBool:
+      return v.is_bool() && v.as_bool() == o.b;
+    default:
+      return false;
   }
 }
 
@@ -117,21 +137,29 @@ class Evaluator {
   Operand Eval(int i, const EventView* ev) const {
     const Node& n = e_.nodes_[i];
     switch (n.op) {
-      case Op::kLiteral: return Literal(n);
+      case Op::kLiteral:
+        return Literal(n);
       case Op::kList: {
         Operand op;
         op.type = Type::kList;
         op.v = &e_.constants_[n.constant];
         return op;
       }
-      case Op::kNow: return TimeOp(ctx_.now);
-      case Op::kPath: return Path(n, ev);
+      case Op::kNow:
+        return TimeOp(ctx_.now);
+      case Op::kPath:
+        return Path(n, ev);
       case Op::kAdd:
-      case Op::kSub: return Arith(n, ev);
-      case Op::kAnd: return BoolOp(Test(n.a, ev) && Test(n.b, ev));
-      case Op::kOr: return BoolOp(Test(n.a, ev) || Test(n.b, ev));
-      case Op::kNot: return BoolOp(!Test(n.a, ev));
-      case Op::kExists: return BoolOp(!IsMissing(Eval(n.a, ev)));
+      case Op::kSub:
+        return Arith(n, ev);
+      case Op::kAnd:
+        return BoolOp(Test(n.a, ev) && Test(n.b, ev));
+      case Op::kOr:
+        return BoolOp(Test(n.a, ev) || Test(n.b, ev));
+      case Op::kNot:
+        return BoolOp(!Test(n.a, ev));
+      case Op::kExists:
+        return BoolOp(!IsMissing(Eval(n.a, ev)));
       case Op::kCount: {
         // Outside a comparison with a literal we cannot tell which expiry matters: the oldest.
         uint64_t count = History(n, 0, nullptr, nullptr);
@@ -154,7 +182,8 @@ class Evaluator {
         return BoolOp(ctx_.segments != nullptr && idx < ctx_.segments->size() &&
                       (*ctx_.segments)[idx] != 0);
       }
-      default: return BoolOp(Compare(n, ev));
+      default:
+        return BoolOp(Compare(n, ev));
     }
   }
 
@@ -168,12 +197,24 @@ class Evaluator {
     Operand op;
     op.type = n.type;
     switch (n.type) {
-      case Type::kNumber: op.n = n.num; break;
-      case Type::kBool: op.b = n.boolean; break;
-      case Type::kString: op.s = e_.strings_[n.str]; break;
-      case Type::kTime: op.t = n.time; break;
-      case Type::kDuration: op.t = Time(n.dur); break;
-      default: op.type = Type::kNull; break;
+      case Type::kNumber:
+        op.n = n.num;
+        break;
+      case Type::kBool:
+        op.b = n.boolean;
+        break;
+      case Type::kString:
+        op.s = e_.strings_[n.str];
+        break;
+      case Type::kTime:
+        op.t = n.time;
+        break;
+      case Type::kDuration:
+        op.t = Time(n.dur);
+        break;
+      default:
+        op.type = Type::kNull;
+        break;
     }
     return op;
   }
@@ -224,14 +265,22 @@ class Evaluator {
     }
     const Event* full = view.full;
     switch (n.field) {
-      case Field::kName: return Str(view.name);
-      case Field::kTimestamp: return TimeOp(view.time);
-      case Field::kType: return full ? Str(EventTypeName(full->type)) : Str("track");
-      case Field::kUserId: return full ? Str(full->user_id) : Missing();
-      case Field::kAnonymousId: return full ? Str(full->anonymous_id) : Missing();
-      case Field::kMessageId: return full ? Str(full->message_id) : Missing();
-      case Field::kTraits: return full ? FromValue(Walk(&full->traits, n)) : Missing();
-      default: return FromValue(view.properties ? Walk(view.properties, n) : nullptr);
+      case Field::kName:
+        return Str(view.name);
+      case Field::kTimestamp:
+        return TimeOp(view.time);
+      case Field::kType:
+        return full ? Str(EventTypeName(full->type)) : Str("track");
+      case Field::kUserId:
+        return full ? Str(full->user_id) : Missing();
+      case Field::kAnonymousId:
+        return full ? Str(full->anonymous_id) : Missing();
+      case Field::kMessageId:
+        return full ? Str(full->message_id) : Missing();
+      case Field::kTraits:
+        return full ? FromValue(Walk(&full->traits, n)) : Missing();
+      default:
+        return FromValue(view.properties ? Walk(view.properties, n) : nullptr);
     }
   }
 
@@ -243,19 +292,28 @@ class Evaluator {
     const Profile* p = ctx_.profile;
     if (p == nullptr) return Missing();
     switch (n.field) {
-      case Field::kProfileId: return Str(p->key);
-      case Field::kUserId: return Str(p->user_id);
+      case Field::kProfileId:
+        return Str(p->key);
+      case Field::kUserId:
+        return Str(p->user_id);
       case Field::kTimezone: {
         const Value* tz = p->traits.Find("timezone");
         return FromValue(tz);
       }
-      case Field::kFirstSeen: return TimeOp(p->first_seen);
-      case Field::kLastSeen: return TimeOp(p->last_seen);
-      case Field::kEventCount: return Num(double(p->event_count));
-      case Field::kOrderCount: return Num(double(p->order_count));
-      case Field::kRevenue: return Num(p->revenue);
-      case Field::kLastOrderAt: return TimeOp(p->last_order_at);
-      default: return FromValue(Walk(&p->traits, n));
+      case Field::kFirstSeen:
+        return TimeOp(p->first_seen);
+      case Field::kLastSeen:
+        return TimeOp(p->last_seen);
+      case Field::kEventCount:
+        return Num(double(p->event_count));
+      case Field::kOrderCount:
+        return Num(double(p->order_count));
+      case Field::kRevenue:
+        return Num(p->revenue);
+      case Field::kLastOrderAt:
+        return TimeOp(p->last_order_at);
+      default:
+        return FromValue(Walk(&p->traits, n));
     }
   }
 
@@ -299,13 +357,20 @@ class Evaluator {
     auto holds = [&](uint64_t c) {
       double a = count_on_left ? double(c) : limit, b = count_on_left ? limit : double(c);
       switch (op) {
-        case Op::kEq: return a == b;
-        case Op::kNe: return a != b;
-        case Op::kLt: return a < b;
-        case Op::kLe: return a <= b;
-        case Op::kGt: return a > b;
-        case Op::kGe: return a >= b;
-        default: return false;
+        case Op::kEq:
+          return a == b;
+        case Op::kNe:
+          return a != b;
+        case Op::kLt:
+          return a < b;
+        case Op::kLe:
+          return a <= b;
+        case Op::kGt:
+          return a > b;
+        case Op::kGe:
+          return a >= b;
+        default:
+          return false;
       }
     };
     bool now = holds(count);
@@ -340,8 +405,8 @@ class Evaluator {
       case Op::kNe: {
         bool eq;
         if (IsMissing(a) || IsMissing(b)) {
-          eq = IsMissing(a) && IsMissing(b) && (e_.nodes_[n.a].type == Type::kNull ||
-                                                e_.nodes_[n.b].type == Type::kNull);
+          eq = IsMissing(a) && IsMissing(b) &&
+               (e_.nodes_[n.a].type == Type::kNull || e_.nodes_[n.b].type == Type::kNull);
         } else {
           int cmp;
           eq = Order(a, b, &cmp) && cmp == 0;
@@ -381,7 +446,8 @@ class Evaluator {
         return a.type == Type::kString && b.type == Type::kString && a.s.starts_with(b.s);
       case Op::kEndsWith:
         return a.type == Type::kString && b.type == Type::kString && a.s.ends_with(b.s);
-      default: return false;
+      default:
+        return false;
     }
   }
 
@@ -428,14 +494,22 @@ Operand Expr::Eval(const EvalContext& ctx) const {
 
 std::string OperandText(const Operand& op) {
   switch (op.type) {
-    case Type::kBool: return op.b ? "true" : "false";
-    case Type::kNumber: return FormatNumber(op.n);
-    case Type::kString: return std::string(op.s);
-    case Type::kTime: return FormatIsoTime(op.t);
-    case Type::kDuration: return FormatDuration(op.t.time_since_epoch());
-    case Type::kList: return op.v->ToJson();
-    case Type::kUnknown: return op.v ? op.v->ToJson() : "";
-    default: return "";
+    case Type::kBool:
+      return op.b ? "true" : "false";
+    case Type::kNumber:
+      return FormatNumber(op.n);
+    case Type::kString:
+      return std::string(op.s);
+    case Type::kTime:
+      return FormatIsoTime(op.t);
+    case Type::kDuration:
+      return FormatDuration(op.t.time_since_epoch());
+    case Type::kList:
+      return op.v->ToJson();
+    case Type::kUnknown:
+      return op.v ? op.v->ToJson() : "";
+    default:
+      return "";
   }
 }
 
@@ -450,17 +524,31 @@ std::string Expr::Explain(const EvalContext& ctx) const {
     std::string label;
     if (n.op == Op::kPath) {
       label = n.root == Root::kEvent ? "event" : n.root == Root::kTrigger ? "trigger" : "profile";
-      static constexpr std::string_view kFieldNames[] = {
-          "", "name", "type", "userId", "anonymousId", "messageId", "timestamp", "traits",
-          "id", "timezone", "first_seen", "last_seen", "event_count", "order_count", "revenue",
-          "last_order_at"};
+      static constexpr std::string_view kFieldNames[] = {"",
+                                                         "name",
+                                                         "type",
+                                                         "userId",
+                                                         "anonymousId",
+                                                         "messageId",
+                                                         "timestamp",
+                                                         "traits",
+                                                         "id",
+                                                         "timezone",
+                                                         "first_seen",
+                                                         "last_seen",
+                                                         "event_count",
+                                                         "order_count",
+                                                         "revenue",
+                                                         "last_order_at"};
       if (n.field != Field::kPath) {
         label += ".";
         label += kFieldNames[static_cast<int>(n.field)];
       }
       for (uint32_t p = 0; p < n.num_parts; ++p) label += "." + strings_[n.first_part + p];
     } else if (n.op == Op::kCount || n.op == Op::kDid || n.op == Op::kLast) {
-      label = std::string(n.op == Op::kCount ? "count" : n.op == Op::kDid ? "did" : "last") +
+      label = std::string(n.op == Op::kCount ? "count"
+                          : n.op == Op::kDid ? "did"
+                                             : "last") +
               "(\"" + strings_[n.str] + "\")";
     } else {
       continue;
@@ -469,9 +557,10 @@ std::string Expr::Explain(const EvalContext& ctx) const {
     seen.push_back(label);
     Operand v = ev.Eval(int(i), nullptr);
     if (!out.empty()) out += ", ";
-    out += label + " = " + (v.type == Type::kNull ? std::string("(missing)")
-                            : v.type == Type::kString ? "\"" + std::string(v.s) + "\""
-                                                      : OperandText(v));
+    out += label + " = " +
+           (v.type == Type::kNull     ? std::string("(missing)")
+            : v.type == Type::kString ? "\"" + std::string(v.s) + "\""
+                                      : OperandText(v));
   }
   return out;
 }

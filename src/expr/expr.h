@@ -73,16 +73,51 @@ struct EvalContext {
 };
 
 enum class Op : uint8_t {
-  kLiteral, kList, kNow, kPath, kAdd, kSub,
-  kEq, kNe, kLt, kLe, kGt, kGe, kIn, kContains, kStartsWith, kEndsWith,
-  kExists, kAnd, kOr, kNot, kCount, kDid, kLast, kInSegment,
+  kLiteral,
+  kList,
+  kNow,
+  kPath,
+  kAdd,
+  kSub,
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kIn,
+  kContains,
+  kStartsWith,
+  kEndsWith,
+  kExists,
+  kAnd,
+  kOr,
+  kNot,
+  kCount,
+  kDid,
+  kLast,
+  kInSegment,
 };
 enum class Root : uint8_t { kNone, kEvent, kTrigger, kProfile };
 
 // Fields with a fixed meaning; kPath means "walk `parts` under the root's property bag".
 enum class Field : uint8_t {
-  kPath, kName, kType, kUserId, kAnonymousId, kMessageId, kTimestamp, kTraits,
-  kProfileId, kTimezone, kFirstSeen, kLastSeen, kEventCount, kOrderCount, kRevenue, kLastOrderAt,
+  kPath,
+  kName,
+  kType,
+  kUserId,
+  kAnonymousId,
+  kMessageId,
+  kTimestamp,
+  kTraits,
+  kProfileId,
+  kTimezone,
+  kFirstSeen,
+  kLastSeen,
+  kEventCount,
+  kOrderCount,
+  kRevenue,
+  kLastOrderAt,
 };
 
 // One compiled node. Children are indices into the owning Expr's node array.
@@ -92,15 +127,15 @@ struct Node {
   Root root = Root::kNone;
   Field field = Field::kPath;
   bool since_entry = false;
-  int32_t a = -1, b = -1;           // operands; for history functions `a` is the where clause
+  int32_t a = -1, b = -1;  // operands; for history functions `a` is the where clause
   uint32_t first_part = 0, num_parts = 0;  // path segments in Expr::strings_
-  uint32_t str = 0;                 // string literal / event name index in Expr::strings_
-  uint32_t constant = 0;            // list literal index in Expr::constants_
-  double num = 0;                   // number literal; segment index for kInSegment
+  uint32_t str = 0;                        // string literal / event name index in Expr::strings_
+  uint32_t constant = 0;                   // list literal index in Expr::constants_
+  double num = 0;                          // number literal; segment index for kInSegment
   bool boolean = false;
   Time time{};
-  Duration dur{};                   // duration literal; `within` for history functions
-  size_t offset = 0;                // source position, for messages
+  Duration dur{};     // duration literal; `within` for history functions
+  size_t offset = 0;  // source position, for messages
 };
 
 class Expr {
@@ -132,7 +167,8 @@ class Expr {
   bool reads_profile() const { return reads_profile_; }
   bool reads_segments() const { return reads_segments_; }
 
-  // The values the expression looked at, for traces: "event.price = 35.79, profile.tier = (missing)".
+  // The values the expression looked at, for traces: "event.price = 35.79, profile.tier =
+  // (missing)".
   std::string Explain(const EvalContext& ctx) const;
 
  private:

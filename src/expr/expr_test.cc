@@ -16,10 +16,12 @@ class ExprTest : public ::testing::Test {
     event_.user_id = "u1";
     event_.timestamp = At("2026-05-01T12:00:00Z");
     event_.properties = ParseJson(R"({"price": 120, "category": "shoes", "tags": ["a","b"],
-                                      "items": [{"sku": "X1"}], "name": "Grüße"})").value();
+                                      "items": [{"sku": "X1"}], "name": "Grüße"})")
+                            .value();
     profile_.key = "u1";
     profile_.traits = ParseJson(R"({"country": "DE", "vip": true, "name": "Zoë 🎉"})").value();
-    policy_.rules = {{"Product Viewed", Duration::max(), true}, {"Order Completed", Duration::max()}};
+    policy_.rules = {{"Product Viewed", Duration::max(), true},
+                     {"Order Completed", Duration::max()}};
     ctx_.profile = &profile_;
     ctx_.event = &event_;
     ctx_.now = event_.timestamp;
@@ -105,7 +107,8 @@ TEST_F(ExprTest, HistoryCountsWithWindowAndWhere) {
   View("2026-04-28T00:00:00Z", "shoes");
   View("2026-04-29T00:00:00Z", "hats");
   View("2026-04-30T00:00:00Z", "shoes");
-  EXPECT_TRUE(Holds("count(\"Product Viewed\", within: 7d, where: event.category == \"shoes\") == 2"));
+  EXPECT_TRUE(
+      Holds("count(\"Product Viewed\", within: 7d, where: event.category == \"shoes\") == 2"));
   EXPECT_TRUE(Holds("count(\"Product Viewed\") == 4"));
   EXPECT_TRUE(Holds("did(\"Product Viewed\", within: 2d)"));
   EXPECT_FALSE(Holds("did(\"Order Completed\")"));
@@ -140,22 +143,27 @@ TEST_F(ExprTest, TriggerContextForKeyedWaits) {
 TEST_F(ExprTest, TypeErrorsAreCaughtAtCompileTime) {
   EXPECT_EQ(Error("profile.revenue == \"lots\""), "16: cannot compare number with string");
   EXPECT_EQ(Error("count(\"X\") > true"), "11: cannot compare number with boolean");
-  EXPECT_EQ(Error("event.timestamp > \"yesterday\""), "18: 'yesterday' is not a timestamp (use ISO 8601)");
-  EXPECT_EQ(Error("profile.revenue and true"), "0: 'and' needs conditions on both sides, got a number");
+  EXPECT_EQ(Error("event.timestamp > \"yesterday\""),
+            "18: 'yesterday' is not a timestamp (use ISO 8601)");
+  EXPECT_EQ(Error("profile.revenue and true"),
+            "0: 'and' needs conditions on both sides, got a number");
   EXPECT_EQ(Error("event.price = 3"), "12: use '==' to compare");
 }
 
 TEST_F(ExprTest, SyntaxErrorsPointAtTheProblem) {
   EXPECT_EQ(Error("event.price >"), "13: unexpected end of condition");
-  EXPECT_EQ(Error("customer.age > 3"), "0: unknown name 'customer' (conditions start with event., "
-                                       "trigger., profile., or a function such as count(...))");
+  EXPECT_EQ(Error("customer.age > 3"),
+            "0: unknown name 'customer' (conditions start with event., "
+            "trigger., profile., or a function such as count(...))");
   EXPECT_EQ(Error("count(\"X\", within: 7)"), "19: within: takes a duration like 7d");
-  EXPECT_EQ(Error("count(\"X\", within: 7x)"), "19: bad duration '7x' (missing or unknown unit; "
-                                              "use ms, s, m, h, d or w)");
+  EXPECT_EQ(Error("count(\"X\", within: 7x)"),
+            "19: bad duration '7x' (missing or unknown unit; "
+            "use ms, s, m, h, d or w)");
   EXPECT_EQ(Error("event.a == \"x"), "11: unterminated string");
   EXPECT_EQ(Error("trigger.cart_id == 1"), "0: 'trigger' is only available inside a journey");
-  EXPECT_EQ(Error("foo(1)"), "0: unknown function 'foo' (known: count, did, last, exists, "
-                             "in_segment)");
+  EXPECT_EQ(Error("foo(1)"),
+            "0: unknown function 'foo' (known: count, did, last, exists, "
+            "in_segment)");
 }
 
 TEST_F(ExprTest, HistoryNeedsAreReported) {

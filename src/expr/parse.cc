@@ -9,14 +9,22 @@ namespace waymark::expr {
 
 std::string_view TypeName(Type t) {
   switch (t) {
-    case Type::kUnknown: return "any";
-    case Type::kBool: return "boolean";
-    case Type::kNumber: return "number";
-    case Type::kString: return "string";
-    case Type::kTime: return "timestamp";
-    case Type::kDuration: return "duration";
-    case Type::kList: return "list";
-    case Type::kNull: return "null";
+    case Type::kUnknown:
+      return "any";
+    case Type::kBool:
+      return "boolean";
+    case Type::kNumber:
+      return "number";
+    case Type::kString:
+      return "string";
+    case Type::kTime:
+      return "timestamp";
+    case Type::kDuration:
+      return "duration";
+    case Type::kList:
+      return "list";
+    case Type::kNull:
+      return "null";
   }
   return "?";
 }
@@ -24,8 +32,26 @@ std::string_view TypeName(Type t) {
 namespace {
 
 enum class Tok : uint8_t {
-  kEnd, kIdent, kString, kNumber, kDuration, kLParen, kRParen, kLBracket, kRBracket, kComma,
-  kColon, kDot, kPlus, kMinus, kEq, kNe, kLt, kLe, kGt, kGe,
+  kEnd,
+  kIdent,
+  kString,
+  kNumber,
+  kDuration,
+  kLParen,
+  kRParen,
+  kLBracket,
+  kRBracket,
+  kComma,
+  kColon,
+  kDot,
+  kPlus,
+  kMinus,
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
 };
 
 struct Token {
@@ -79,8 +105,8 @@ class Parser {
     if (!Lex()) return false;
     int root = ParseOr();
     if (root < 0) return false;
-    if (Peek().kind != Tok::kEnd) return Fail(Peek().offset, "unexpected '" +
-                                              std::string(Peek().text) + "'");
+    if (Peek().kind != Tok::kEnd)
+      return Fail(Peek().offset, "unexpected '" + std::string(Peek().text) + "'");
     // The root must be the last node so evaluation can start at nodes_.back().
     if (root != int(out_->nodes_.size()) - 1) {
       out_->nodes_.push_back(out_->nodes_[root]);
@@ -107,8 +133,8 @@ class Parser {
   bool Lex() {
     size_t i = 0;
     while (true) {
-      while (i < text_.size() && (text_[i] == ' ' || text_[i] == '\t' || text_[i] == '\n' ||
-                                  text_[i] == '\r'))
+      while (i < text_.size() &&
+             (text_[i] == ' ' || text_[i] == '\t' || text_[i] == '\n' || text_[i] == '\r'))
         ++i;
       Token tok;
       tok.offset = i;
@@ -135,9 +161,8 @@ class Parser {
 
   bool LexNumber(size_t* i, Token* tok) {
     size_t start = *i;
-    while (*i < text_.size() &&
-           (IsDigit(text_[*i]) ||
-            (text_[*i] == '.' && *i + 1 < text_.size() && IsDigit(text_[*i + 1]))))
+    while (*i < text_.size() && (IsDigit(text_[*i]) || (text_[*i] == '.' && *i + 1 < text_.size() &&
+                                                        IsDigit(text_[*i + 1]))))
       ++*i;
     // A number followed by letters is a duration: 7d, 1h30m, 250ms.
     if (*i < text_.size() && IsIdentStart(text_[*i])) {
@@ -194,19 +219,32 @@ class Parser {
     if (c == '<' && n == '=') return two(Tok::kLe);
     if (c == '>' && n == '=') return two(Tok::kGe);
     switch (c) {
-      case '(': return one(Tok::kLParen);
-      case ')': return one(Tok::kRParen);
-      case '[': return one(Tok::kLBracket);
-      case ']': return one(Tok::kRBracket);
-      case ',': return one(Tok::kComma);
-      case ':': return one(Tok::kColon);
-      case '.': return one(Tok::kDot);
-      case '+': return one(Tok::kPlus);
-      case '-': return one(Tok::kMinus);
-      case '<': return one(Tok::kLt);
-      case '>': return one(Tok::kGt);
-      case '=': return Fail(*i, "use '==' to compare");
-      default: return Fail(*i, std::string("unexpected character '") + c + "'");
+      case '(':
+        return one(Tok::kLParen);
+      case ')':
+        return one(Tok::kRParen);
+      case '[':
+        return one(Tok::kLBracket);
+      case ']':
+        return one(Tok::kRBracket);
+      case ',':
+        return one(Tok::kComma);
+      case ':':
+        return one(Tok::kColon);
+      case '.':
+        return one(Tok::kDot);
+      case '+':
+        return one(Tok::kPlus);
+      case '-':
+        return one(Tok::kMinus);
+      case '<':
+        return one(Tok::kLt);
+      case '>':
+        return one(Tok::kGt);
+      case '=':
+        return Fail(*i, "use '==' to compare");
+      default:
+        return Fail(*i, std::string("unexpected character '") + c + "'");
     }
   }
 
@@ -235,24 +273,17 @@ class Parser {
   }
 
   // ---- Grammar ----
-  int ParseOr() {
-    int lhs = ParseAnd();
-    while (lhs >= 0 && IsWord(Peek(), "or")) {
-      size_t off = Next().offset;
-      int rhs = ParseAnd();
-      if (rhs < 0) return -1;
-      lhs = Logical(Op::kOr, lhs, rhs, off);
-    }
-    return lhs;
-  }
+  int ParseOr() { return ParseChain("or", Op::kOr, &Parser::ParseAnd); }
+  int ParseAnd() { return ParseChain("and", Op::kAnd, &Parser::ParseNot); }
 
-  int ParseAnd() {
-    int lhs = ParseNot();
-    while (lhs >= 0 && IsWord(Peek(), "and")) {
+  // operand (word operand)*, folded left into `op` nodes.
+  int ParseChain(std::string_view word, Op op, int (Parser::*operand)()) {
+    int lhs = (this->*operand)();
+    while (lhs >= 0 && IsWord(Peek(), word)) {
       size_t off = Next().offset;
-      int rhs = ParseNot();
+      int rhs = (this->*operand)();
       if (rhs < 0) return -1;
-      lhs = Logical(Op::kAnd, lhs, rhs, off);
+      lhs = Logical(op, lhs, rhs, off);
     }
     return lhs;
   }
@@ -282,8 +313,8 @@ class Parser {
       if (inner < 0) return -1;
       Type t = At(inner).type;
       if (t != Type::kBool && t != Type::kUnknown) {
-        return FailNode(At(inner).offset, "'not' needs a condition, got a " +
-                                              std::string(TypeName(t)));
+        return FailNode(At(inner).offset,
+                        "'not' needs a condition, got a " + std::string(TypeName(t)));
       }
       Node n;
       n.op = Op::kNot;
@@ -301,12 +332,24 @@ class Parser {
     const Token& t = Peek();
     Op op;
     switch (t.kind) {
-      case Tok::kEq: op = Op::kEq; break;
-      case Tok::kNe: op = Op::kNe; break;
-      case Tok::kLt: op = Op::kLt; break;
-      case Tok::kLe: op = Op::kLe; break;
-      case Tok::kGt: op = Op::kGt; break;
-      case Tok::kGe: op = Op::kGe; break;
+      case Tok::kEq:
+        op = Op::kEq;
+        break;
+      case Tok::kNe:
+        op = Op::kNe;
+        break;
+      case Tok::kLt:
+        op = Op::kLt;
+        break;
+      case Tok::kLe:
+        op = Op::kLe;
+        break;
+      case Tok::kGt:
+        op = Op::kGt;
+        break;
+      case Tok::kGe:
+        op = Op::kGe;
+        break;
       default:
         if (IsWord(t, "in")) {
           op = Op::kIn;
@@ -354,8 +397,8 @@ class Parser {
     Type lt = At(lhs).type, rt = At(rhs).type;
     if (op == Op::kIn) {
       if (rt != Type::kList && rt != Type::kUnknown) {
-        return FailNode(At(rhs).offset, "'in' needs a list on its right, got a " +
-                                            std::string(TypeName(rt)));
+        return FailNode(At(rhs).offset,
+                        "'in' needs a list on its right, got a " + std::string(TypeName(rt)));
       }
     } else if (op == Op::kContains) {
       if (lt != Type::kString && lt != Type::kList && lt != Type::kUnknown) {
@@ -366,8 +409,8 @@ class Parser {
       for (int side : {lhs, rhs}) {
         Type t = At(side).type;
         if (t != Type::kString && t != Type::kUnknown) {
-          return FailNode(At(side).offset, "string operator needs strings, got a " +
-                                               std::string(TypeName(t)));
+          return FailNode(At(side).offset,
+                          "string operator needs strings, got a " + std::string(TypeName(t)));
         }
       }
     } else if (!Comparable(lt, rt)) {
@@ -375,11 +418,11 @@ class Parser {
                                std::string(TypeName(rt)));
     } else if ((op != Op::kEq && op != Op::kNe) &&
                (lt == Type::kBool || rt == Type::kBool || lt == Type::kList)) {
-      return FailNode(off, "cannot order " + std::string(TypeName(lt == Type::kBool ||
-                                                                    rt == Type::kBool
-                                                                ? Type::kBool
-                                                                : Type::kList)) +
-                               " values");
+      return FailNode(
+          off, "cannot order " +
+                   std::string(TypeName(lt == Type::kBool || rt == Type::kBool ? Type::kBool
+                                                                               : Type::kList)) +
+                   " values");
     }
     Node n;
     n.op = op;
@@ -552,8 +595,9 @@ class Parser {
     n.type = Type::kUnknown;
     if (root_tok.text == "event") {
       if (!env_.allow_event)
-        return FailNode(root_tok.offset, "'event' is not available here (no event is being "
-                                         "processed; use profile.* or trigger.*)");
+        return FailNode(root_tok.offset,
+                        "'event' is not available here (no event is being "
+                        "processed; use profile.* or trigger.*)");
       n.root = Root::kEvent;
     } else if (root_tok.text == "trigger") {
       if (!env_.allow_trigger)
@@ -578,8 +622,7 @@ class Parser {
       }
     }
     if (parts.empty()) {
-      return FailNode(root_tok.offset, "'" + std::string(root_tok.text) +
-                                           "' needs a field, e.g. " +
+      return FailNode(root_tok.offset, "'" + std::string(root_tok.text) + "' needs a field, e.g. " +
                                            std::string(root_tok.text) + ".name");
     }
     ResolveField(&n, &parts);

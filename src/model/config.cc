@@ -4,27 +4,42 @@ namespace waymark {
 
 std::string_view ChannelKindName(ChannelKind k) {
   switch (k) {
-    case ChannelKind::kEmail: return "email";
-    case ChannelKind::kSms: return "sms";
-    case ChannelKind::kPush: return "push";
-    case ChannelKind::kInApp: return "in_app";
-    case ChannelKind::kWebhook: return "webhook";
+    case ChannelKind::kEmail:
+      return "email";
+    case ChannelKind::kSms:
+      return "sms";
+    case ChannelKind::kPush:
+      return "push";
+    case ChannelKind::kInApp:
+      return "in_app";
+    case ChannelKind::kWebhook:
+      return "webhook";
   }
   return "?";
 }
 
 std::string_view StepKindName(StepKind k) {
   switch (k) {
-    case StepKind::kWait: return "wait";
-    case StepKind::kWaitUntil: return "wait_until";
-    case StepKind::kWaitFor: return "wait_for";
-    case StepKind::kBranch: return "branch";
-    case StepKind::kSplit: return "split";
-    case StepKind::kHoldout: return "holdout";
-    case StepKind::kSend: return "send";
-    case StepKind::kUpdateProfile: return "update_profile";
-    case StepKind::kWebhook: return "webhook";
-    case StepKind::kExit: return "exit";
+    case StepKind::kWait:
+      return "wait";
+    case StepKind::kWaitUntil:
+      return "wait_until";
+    case StepKind::kWaitFor:
+      return "wait_for";
+    case StepKind::kBranch:
+      return "branch";
+    case StepKind::kSplit:
+      return "split";
+    case StepKind::kHoldout:
+      return "holdout";
+    case StepKind::kSend:
+      return "send";
+    case StepKind::kUpdateProfile:
+      return "update_profile";
+    case StepKind::kWebhook:
+      return "webhook";
+    case StepKind::kExit:
+      return "exit";
   }
   return "?";
 }

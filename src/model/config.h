@@ -22,7 +22,7 @@ enum class ChannelKind : uint8_t { kEmail, kSms, kPush, kInApp, kWebhook };
 std::string_view ChannelKindName(ChannelKind k);
 
 struct ChannelDef {
-  std::string id;            // "email", "sms", ...
+  std::string id;  // "email", "sms", ...
   ChannelKind kind = ChannelKind::kEmail;
   std::string contact_trait;  // trait holding the address ("email", "phone"); empty = none needed
 };
@@ -30,16 +30,16 @@ struct ChannelDef {
 struct CapRule {
   std::vector<int> channels;  // channel indices; empty = every channel
   uint32_t max = 0;
-  Duration per{};             // sliding window, when !local_day
-  bool local_day = false;     // per calendar day in the profile's time zone
-  std::string label;          // "2 per 1d across all channels", for reports
+  Duration per{};          // sliding window, when !local_day
+  bool local_day = false;  // per calendar day in the profile's time zone
+  std::string label;       // "2 per 1d across all channels", for reports
 };
 
 struct QuietHours {
   bool enabled = false;
-  int start_minute = 0;  // local, inclusive
-  int end_minute = 0;    // local, exclusive; wraps midnight when < start
-  bool defer = true;     // false = drop the send
+  int start_minute = 0;       // local, inclusive
+  int end_minute = 0;         // local, exclusive; wraps midnight when < start
+  bool defer = true;          // false = drop the send
   std::vector<int> channels;  // empty = every channel
 };
 
@@ -58,7 +58,7 @@ struct SegmentDef {
 // What a template reads of one top-level variable: nothing, some members, or all of it.
 struct VariableNeeds {
   bool any = false;
-  bool all = false;                 // the variable itself is used (dumped, indexed dynamically)
+  bool all = false;                  // the variable itself is used (dumped, indexed dynamically)
   std::vector<std::string> members;  // first-level member names read ("first_name", "items")
 
   bool Wants(std::string_view member) const;
@@ -72,7 +72,16 @@ struct TemplateDef {
 };
 
 enum class StepKind : uint8_t {
-  kWait, kWaitUntil, kWaitFor, kBranch, kSplit, kHoldout, kSend, kUpdateProfile, kWebhook, kExit,
+  kWait,
+  kWaitUntil,
+  kWaitFor,
+  kBranch,
+  kSplit,
+  kHoldout,
+  kSend,
+  kUpdateProfile,
+  kWebhook,
+  kExit,
 };
 std::string_view StepKindName(StepKind k);
 
@@ -83,40 +92,40 @@ struct StepDef {
   StepKind kind = StepKind::kExit;
   int next = kEnd;
 
-  Duration wait{};                 // kWait; kWaitFor timeout
-  int local_minute = 0;            // kWaitUntil
-  uint8_t weekday_mask = 0;        // kWaitUntil; 0 = any day
+  Duration wait{};           // kWait; kWaitFor timeout
+  int local_minute = 0;      // kWaitUntil
+  uint8_t weekday_mask = 0;  // kWaitUntil; 0 = any day
 
-  std::string wait_event;          // kWaitFor
-  expr::Expr wait_filter;          // kWaitFor
-  int on_event = kEnd;             // kWaitFor
-  int on_timeout = kEnd;           // kWaitFor
+  std::string wait_event;  // kWaitFor
+  expr::Expr wait_filter;  // kWaitFor
+  int on_event = kEnd;     // kWaitFor
+  int on_timeout = kEnd;   // kWaitFor
 
   struct Branch {
-    expr::Expr condition;          // empty = else
+    expr::Expr condition;  // empty = else
     int next = kEnd;
   };
-  std::vector<Branch> branches;    // kBranch (ordered, else last)
+  std::vector<Branch> branches;  // kBranch (ordered, else last)
 
   struct Arm {
     uint32_t weight = 0;
     int next = kEnd;
     std::string label;
   };
-  std::vector<Arm> arms;           // kSplit
+  std::vector<Arm> arms;              // kSplit
   uint32_t holdout_basis_points = 0;  // kHoldout: control share in 1/10000
 
-  std::vector<int> channels;       // kSend: ordered preference
-  int template_index = -1;         // kSend, kWebhook (body)
-  std::string promo_code;          // kSend: fixed code
-  std::string promo_prefix;        // kSend: generated code = prefix + hash of the message id
+  std::vector<int> channels;             // kSend: ordered preference
+  int template_index = -1;               // kSend, kWebhook (body)
+  std::string promo_code;                // kSend: fixed code
+  std::string promo_prefix;              // kSend: generated code = prefix + hash of the message id
   std::optional<Duration> max_lateness;  // kSend: skip when this late (server restarts)
 
   std::vector<std::pair<std::string, Value>> set_traits;  // kUpdateProfile
   std::vector<std::string> unset_traits;                  // kUpdateProfile
   std::string webhook_url;                                // kWebhook
 
-  std::string exit_reason;         // kExit
+  std::string exit_reason;  // kExit
 };
 
 enum class TriggerKind : uint8_t { kEvent, kSegmentEnter, kSegmentExit, kTraitChange };
@@ -128,11 +137,11 @@ struct JourneyDef {
   uint32_t version = 1;
 
   TriggerKind trigger_kind = TriggerKind::kEvent;
-  std::string trigger_event;   // kEvent
-  int trigger_segment = -1;    // kSegmentEnter / kSegmentExit
-  std::string trigger_trait;   // kTraitChange
+  std::string trigger_event;  // kEvent
+  int trigger_segment = -1;   // kSegmentEnter / kSegmentExit
+  std::string trigger_trait;  // kTraitChange
   expr::Expr entry_filter;
-  expr::Expr key;              // empty = one instance per profile
+  expr::Expr key;  // empty = one instance per profile
 
   enum class Reentry : uint8_t { kNever, kCooldown, kAlways };
   Reentry reentry = Reentry::kAlways;

@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -152,17 +152,19 @@ void Loader::AddText(const std::string& text, const std::string& name) {
     return;
   }
   if (!root.IsMap()) {
-    Error(*src, root, "a config file is a mapping of sections (journeys, segments, templates, "
-                      "channels, policies, settings)");
+    Error(*src, root,
+          "a config file is a mapping of sections (journeys, segments, templates, "
+          "channels, policies, settings)");
   } else {
     static const std::set<std::string> kSections = {"journeys", "segments", "templates",
                                                     "channels", "policies", "settings"};
     for (const auto& kv : root) {
       std::string key = kv.first.as<std::string>();
       if (kSections.count(key) == 0) {
-        Error(*src, kv.first, "unknown section '" + key +
-                                  "' (expected journeys, segments, templates, channels, "
-                                  "policies or settings)");
+        Error(*src, kv.first,
+              "unknown section '" + key +
+                  "' (expected journeys, segments, templates, channels, "
+                  "policies or settings)");
         continue;
       }
       sections_[key].push_back(Located{src.get(), kv.second});
@@ -189,8 +191,8 @@ void Loader::ErrorInScalar(const Source& src, const YAML::Node& node, size_t off
       while (indent < int(l.size()) && l[indent] == ' ') ++indent;
     }
     size_t line_start = text.rfind('\n', offset == 0 ? 0 : offset - 1);
-    size_t in_line = line_start == std::string::npos || newlines == 0 ? offset
-                                                                      : offset - line_start - 1;
+    size_t in_line =
+        line_start == std::string::npos || newlines == 0 ? offset : offset - line_start - 1;
     ErrorAt(src, content, indent + int(in_line), msg);
     return;
   }
@@ -349,8 +351,9 @@ expr::CompileEnv Loader::JourneyEnv(bool with_event) const {
 
 void Loader::LoadSettings(const Located& l) {
   const Source& src = *l.src;
-  if (!CheckKeys(src, l.node, {"default_timezone", "purchase_event", "revenue_properties",
-                               "history_limit"}, "settings"))
+  if (!CheckKeys(src, l.node,
+                 {"default_timezone", "purchase_event", "revenue_properties", "history_limit"},
+                 "settings"))
     return;
   if (auto tz = l.node["default_timezone"]) {
     std::string name;
@@ -387,7 +390,7 @@ void Loader::LoadSettings(const Located& l) {
 void Loader::LoadChannels() {
   // Built-in channels; a `channels:` section may change their contact trait or add more.
   config_->channels = {
-      {"email", ChannelKind::kEmail, "email"}, {"sms", ChannelKind::kSms, "phone"},
+      {"email", ChannelKind::kEmail, "email"},    {"sms", ChannelKind::kSms, "phone"},
       {"push", ChannelKind::kPush, "push_token"}, {"in_app", ChannelKind::kInApp, ""},
       {"webhook", ChannelKind::kWebhook, ""},
   };
@@ -452,8 +455,8 @@ std::vector<int> Loader::ChannelList(const Source& src, const YAML::Node& node) 
 void Loader::LoadCap(const Source& src, const YAML::Node& node) {
   if (!CheckKeys(src, node, {"channels", "channel", "max", "per"}, "frequency cap")) return;
   CapRule cap;
-  if (auto c = node["channels"] ? node["channels"] : node["channel"]) cap.channels =
-      ChannelList(src, c);
+  if (auto c = node["channels"] ? node["channels"] : node["channel"])
+    cap.channels = ChannelList(src, c);
   if (!node["max"] || !node["per"]) {
     Error(src, node, "a frequency cap needs max and per (e.g. max: 2, per: 1d)");
     return;
@@ -476,8 +479,8 @@ void Loader::LoadCap(const Source& src, const YAML::Node& node) {
     for (int c : cap.channels) scope += (scope.empty() ? "" : "+") + config_->channels[c].id;
   }
   cap.label = std::to_string(cap.max) + " per " +
-              (cap.local_day ? std::string("local day") : FormatDuration(cap.per)) + " (" +
-              scope + ")";
+              (cap.local_day ? std::string("local day") : FormatDuration(cap.per)) + " (" + scope +
+              ")";
   config_->policies.caps.push_back(cap);
 }
 
@@ -553,9 +556,9 @@ void Loader::LoadTemplate(const Source& src, const YAML::Node& node) {
                                  : root == "journey" ? &def.journey
                                                      : nullptr;
           if (needs == nullptr) {
-            Error(src, p, "template " + std::string(part) + " reads unknown variable '" +
-                              std::string(root) +
-                              "' (known: profile, event, message, journey)");
+            Error(src, p,
+                  "template " + std::string(part) + " reads unknown variable '" +
+                      std::string(root) + "' (known: profile, event, message, journey)");
             continue;
           }
           needs->any = true;
@@ -570,12 +573,12 @@ void Loader::LoadTemplate(const Source& src, const YAML::Node& node) {
           const std::vector<std::string>* known = needs == &def.message   ? &kMessage
                                                   : needs == &def.journey ? &kJourney
                                                                           : nullptr;
-          if (known != nullptr &&
-              std::find(known->begin(), known->end(), member) == known->end()) {
+          if (known != nullptr && std::find(known->begin(), known->end(), member) == known->end()) {
             std::string list;
             for (const std::string& k : *known) list += (list.empty() ? "" : ", ") + k;
-            Error(src, p, "template " + std::string(part) + " reads unknown variable '" +
-                              std::string(root) + "." + member + "' (known: " + list + ")");
+            Error(src, p,
+                  "template " + std::string(part) + " reads unknown variable '" +
+                      std::string(root) + "." + member + "' (known: " + list + ")");
             continue;
           }
           if (!needs->Wants(member)) needs->members.push_back(std::move(member));
@@ -585,8 +588,10 @@ void Loader::LoadTemplate(const Source& src, const YAML::Node& node) {
     }
   }
   if (!any_part) {
-    Error(src, node, "template '" + def.id + "' has no content (subject, text, html, body or "
-                     "title)");
+    Error(src, node,
+          "template '" + def.id +
+              "' has no content (subject, text, html, body or "
+              "title)");
   }
   config_->templates.push_back(std::move(def));
 }
@@ -594,9 +599,15 @@ void Loader::LoadTemplate(const Source& src, const YAML::Node& node) {
 // ---- journeys ----
 
 bool ParseWeekdays(const YAML::Node& node, uint8_t* mask, std::string* bad) {
-  static const std::pair<const char*, uint8_t> kDays[] = {
-      {"sun", 1}, {"mon", 2}, {"tue", 4}, {"wed", 8}, {"thu", 16}, {"fri", 32}, {"sat", 64},
-      {"weekdays", 0b0111110}, {"weekends", 0b1000001}};
+  static const std::pair<const char*, uint8_t> kDays[] = {{"sun", 1},
+                                                          {"mon", 2},
+                                                          {"tue", 4},
+                                                          {"wed", 8},
+                                                          {"thu", 16},
+                                                          {"fri", 32},
+                                                          {"sat", 64},
+                                                          {"weekdays", 0b0111110},
+                                                          {"weekends", 0b1000001}};
   auto one = [&](const std::string& s) {
     std::string low = s.substr(0, std::min<size_t>(s.size(), 3));
     for (auto& c : low) c = char(std::tolower(c));
@@ -636,8 +647,9 @@ void Loader::LoadWaitUntil(const Source& src, const YAML::Node& body, StepDef* s
 void Loader::LoadSendStep(const Source& src, const YAML::Node& body, const JourneyDef& j,
                           StepDef* s) {
   (void)j;
-  if (!CheckKeys(src, body, {"channel", "channels", "template", "promo_code", "promo",
-                             "max_lateness"}, "send"))
+  if (!CheckKeys(src, body,
+                 {"channel", "channels", "template", "promo_code", "promo", "max_lateness"},
+                 "send"))
     return;
   YAML::Node ch = body["channel"] ? body["channel"] : body["channels"];
   if (!ch) {
@@ -668,11 +680,11 @@ void Loader::LoadSendStep(const Source& src, const YAML::Node& body, const Journ
 void Loader::LoadStep(const Source& src, const YAML::Node& node, JourneyDef* j, StepDef* s,
                       std::vector<std::pair<YAML::Node, int*>>* refs) {
   static const std::pair<const char*, StepKind> kKinds[] = {
-      {"wait", StepKind::kWait},         {"wait_until", StepKind::kWaitUntil},
-      {"wait_for", StepKind::kWaitFor},  {"branch", StepKind::kBranch},
-      {"split", StepKind::kSplit},       {"holdout", StepKind::kHoldout},
-      {"send", StepKind::kSend},         {"update_profile", StepKind::kUpdateProfile},
-      {"webhook", StepKind::kWebhook},   {"exit", StepKind::kExit}};
+      {"wait", StepKind::kWait},        {"wait_until", StepKind::kWaitUntil},
+      {"wait_for", StepKind::kWaitFor}, {"branch", StepKind::kBranch},
+      {"split", StepKind::kSplit},      {"holdout", StepKind::kHoldout},
+      {"send", StepKind::kSend},        {"update_profile", StepKind::kUpdateProfile},
+      {"webhook", StepKind::kWebhook},  {"exit", StepKind::kExit}};
   YAML::Node body;
   bool found = false;
   for (const auto& kv : node) {
@@ -685,8 +697,9 @@ void Loader::LoadStep(const Source& src, const YAML::Node& node, JourneyDef* j, 
       if (key == name) {
         known = true;
         if (found) {
-          Error(src, kv.first, "step '" + s->id + "' has two types ('" +
-                                   std::string(StepKindName(s->kind)) + "' and '" + key + "')");
+          Error(src, kv.first,
+                "step '" + s->id + "' has two types ('" + std::string(StepKindName(s->kind)) +
+                    "' and '" + key + "')");
         }
         found = true;
         s->kind = kind;
@@ -697,10 +710,11 @@ void Loader::LoadStep(const Source& src, const YAML::Node& node, JourneyDef* j, 
       std::vector<std::string_view> names;
       for (const auto& k : kKinds) names.push_back(k.first);
       std::string hint = DidYouMean(key, names);
-      Error(src, kv.first, "unknown step type '" + key + "'" +
-                               (hint.empty() ? " (wait, wait_until, wait_for, branch, split, "
-                                               "holdout, send, update_profile, webhook, exit)"
-                                             : hint));
+      Error(src, kv.first,
+            "unknown step type '" + key + "'" +
+                (hint.empty() ? " (wait, wait_until, wait_for, branch, split, "
+                                "holdout, send, update_profile, webhook, exit)"
+                              : hint));
       return;
     }
   }
@@ -733,7 +747,8 @@ void Loader::LoadStep(const Source& src, const YAML::Node& node, JourneyDef* j, 
     }
     case StepKind::kBranch: {
       if (!body.IsSequence()) {
-        Error(src, body, "branch is a list of {if: condition, next: step} ending with {else: step}");
+        Error(src, body,
+              "branch is a list of {if: condition, next: step} ending with {else: step}");
         break;
       }
       s->branches.reserve(body.size());
@@ -852,8 +867,9 @@ bool Loader::LoadTrigger(const Source& src, const YAML::Node& node, JourneyDef* 
     ++kinds;
   }
   if (kinds != 1) {
-    Error(src, node, "a trigger names exactly one of event, segment_enter, segment_exit or "
-                     "trait_change");
+    Error(src, node,
+          "a trigger names exactly one of event, segment_enter, segment_exit or "
+          "trait_change");
     return false;
   }
   if (auto w = node["where"]) {
@@ -867,8 +883,10 @@ bool Loader::LoadTrigger(const Source& src, const YAML::Node& node, JourneyDef* 
 }
 
 void Loader::LoadJourney(const Source& src, const YAML::Node& node) {
-  if (!CheckKeys(src, node, {"id", "name", "description", "stage", "version", "trigger", "key",
-                             "reentry", "exit_on", "goal", "steps"}, "journey"))
+  if (!CheckKeys(src, node,
+                 {"id", "name", "description", "stage", "version", "trigger", "key", "reentry",
+                  "exit_on", "goal", "steps"},
+                 "journey"))
     return;
   auto j = std::make_shared<JourneyDef>();
   if (!GetString(src, node["id"], &j->id, "journey id")) return;
@@ -895,8 +913,8 @@ void Loader::LoadJourney(const Source& src, const YAML::Node& node) {
   if (auto k = node["key"]) CompileExpr(src, k, JourneyEnv(true), &j->key);
   if (auto r = node["reentry"]) {
     if (r.IsScalar() && (r.Scalar() == "never" || r.Scalar() == "always")) {
-      j->reentry = r.Scalar() == "never" ? JourneyDef::Reentry::kNever
-                                          : JourneyDef::Reentry::kAlways;
+      j->reentry =
+          r.Scalar() == "never" ? JourneyDef::Reentry::kNever : JourneyDef::Reentry::kAlways;
     } else if (r.IsMap() && r["cooldown"] && CheckKeys(src, r, {"cooldown"}, "reentry")) {
       j->reentry = JourneyDef::Reentry::kCooldown;
       GetDuration(src, r["cooldown"], &j->cooldown);
@@ -974,15 +992,19 @@ void Loader::LoadJourney(const Source& src, const YAML::Node& node) {
 std::vector<int> Successors(const StepDef& s) {
   std::vector<int> out;
   switch (s.kind) {
-    case StepKind::kWaitFor: out = {s.on_event, s.on_timeout}; break;
+    case StepKind::kWaitFor:
+      out = {s.on_event, s.on_timeout};
+      break;
     case StepKind::kBranch:
       for (const auto& b : s.branches) out.push_back(b.next);
       break;
     case StepKind::kSplit:
       for (const auto& a : s.arms) out.push_back(a.next);
       break;
-    case StepKind::kExit: break;
-    default: out = {s.next};
+    case StepKind::kExit:
+      break;
+    default:
+      out = {s.next};
   }
   std::erase(out, kEnd);
   return out;
@@ -1022,8 +1044,10 @@ void Loader::CheckGraph(const Source& src, const YAML::Node& steps_node, const J
     if (!IsWait(j.steps[i].kind)) {
       for (int next : Successors(j.steps[i])) {
         if (color[next] == 1) {
-          Error(src, steps_node[next], "steps from '" + j.steps[next].id + "' back to itself "
-                                       "form a cycle without a wait");
+          Error(src, steps_node[next],
+                "steps from '" + j.steps[next].id +
+                    "' back to itself "
+                    "form a cycle without a wait");
           return true;
         }
         if (color[next] == 0 && visit(next)) return true;
@@ -1039,8 +1063,7 @@ void Loader::CheckGraph(const Source& src, const YAML::Node& steps_node, const J
 
 void Loader::Build() {
   for (const Located& l : sections_["settings"]) Guarded(*l.src, l.node, [&] { LoadSettings(l); });
-  if (config_->settings.default_timezone == nullptr)
-    config_->settings.default_timezone = UtcZone();
+  if (config_->settings.default_timezone == nullptr) config_->settings.default_timezone = UtcZone();
   config_->history.max_entries = config_->settings.history_limit;
   try {
     LoadChannels();

@@ -94,8 +94,9 @@ TEST(ConfigLoaderTest, UnknownStepTypeNamesThePlace) {
       - { id: s1, fax: 1h }
 )");
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0], "c.yaml:5:19: unknown step type 'fax' (wait, wait_until, wait_for, branch, "
-                       "split, holdout, send, update_profile, webhook, exit)");
+  EXPECT_EQ(errors[0],
+            "c.yaml:5:19: unknown step type 'fax' (wait, wait_until, wait_for, branch, "
+            "split, holdout, send, update_profile, webhook, exit)");
 }
 
 TEST(ConfigLoaderTest, DanglingAndUnreachableSteps) {
@@ -133,10 +134,12 @@ journeys:
       - wait: 3 days
 )");
   ASSERT_EQ(errors.size(), 2u);
-  EXPECT_EQ(errors[0], "c.yaml:2:21: unknown time zone 'Mars/Base' (use an IANA name like "
-                       "Europe/Berlin)");
-  EXPECT_EQ(errors[1], "c.yaml:7:15: bad duration '3 days' (missing or unknown unit; use ms, s, "
-                       "m, h, d or w)");
+  EXPECT_EQ(errors[0],
+            "c.yaml:2:21: unknown time zone 'Mars/Base' (use an IANA name like "
+            "Europe/Berlin)");
+  EXPECT_EQ(errors[1],
+            "c.yaml:7:15: bad duration '3 days' (missing or unknown unit; use ms, s, "
+            "m, h, d or w)");
 }
 
 TEST(ConfigLoaderTest, ConditionErrorsPointInsideTheScalar) {
@@ -192,7 +195,8 @@ TEST(ConfigLoaderTest, CycleThroughAWaitIsFine) {
         branch:
           - { if: 'profile.x == 1', next: a }
           - else: end
-)").empty());
+)")
+                  .empty());
 }
 
 TEST(ConfigLoaderTest, UnknownReferencesAndKeys) {
@@ -238,7 +242,8 @@ TEST(ConfigLoaderTest, YamlSyntaxErrorHasPosition) {
 
 TEST(ConfigLoaderTest, JsonIsAccepted) {
   EXPECT_TRUE(Errors(R"({"journeys": [{"id": "j", "trigger": {"event": "A"},
-                         "steps": [{"wait": "1h"}, {"exit": "done"}]}]})").empty());
+                         "steps": [{"wait": "1h"}, {"exit": "done"}]}]})")
+                  .empty());
 }
 
 }  // namespace
@@ -258,8 +263,9 @@ TEST(ConfigLoaderTest, WrongShapesAreErrorsNotCrashes) {
       - { wait: 1h }
 )");
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0], "c.yaml:5:7: exit_on is a list of {event: NAME, where: CONDITION, "
-                       "reason: TEXT}");
+  EXPECT_EQ(errors[0],
+            "c.yaml:5:7: exit_on is a list of {event: NAME, where: CONDITION, "
+            "reason: TEXT}");
   errors = Errors(R"(journeys:
   - id: j
     trigger: { event: A }
@@ -285,10 +291,12 @@ TEST(ConfigLoaderTest, TemplateVariableTyposAreRejected) {
     text: "{% assign x = 1 %}{{ x }} {{ profile.anything }} {{ event.whatever }}"
 )");
   ASSERT_EQ(errors.size(), 2u);
-  EXPECT_EQ(errors[0], "c.yaml:3:14: template subject reads unknown variable 'evnt' (known: "
-                       "profile, event, message, journey)");
-  EXPECT_EQ(errors[1], "c.yaml:3:14: template subject reads unknown variable 'message.links' "
-                       "(known: id, channel, promo_code)");
+  EXPECT_EQ(errors[0],
+            "c.yaml:3:14: template subject reads unknown variable 'evnt' (known: "
+            "profile, event, message, journey)");
+  EXPECT_EQ(errors[1],
+            "c.yaml:3:14: template subject reads unknown variable 'message.links' "
+            "(known: id, channel, promo_code)");
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 #include "model/profile.h"
 
-#include <algorithm>
-
 #include <date/tz.h>
+
+#include <algorithm>
 
 namespace waymark {
 
@@ -81,8 +81,8 @@ bool Profile::ApplyEvent(const Event& e, const HistoryPolicy& history_policy,
     // Expired entries at the front go first; a long-horizon entry there keeps the rest a while.
     while (!history.empty()) {
       const HistoryPolicy::Rule* front = history_policy.Find(history.front().name);
-      if (front == nullptr ||
-          (front->horizon != Duration::max() && history.front().time + front->horizon < e.timestamp)) {
+      if (front == nullptr || (front->horizon != Duration::max() &&
+                               history.front().time + front->horizon < e.timestamp)) {
         history.erase(history.begin());
       } else {
         break;

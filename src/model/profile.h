@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
 #include <memory>
 #include <string>
 #include <vector>

@@ -21,8 +21,16 @@ enum class ExprKind : uint8_t {
   kVariable,  // name, then steps
   kPath,      // lhs (a literal or range), then steps
   kRange,     // (lhs..rhs)
-  kAnd, kOr, kNot,
-  kEq, kNe, kLt, kGt, kLe, kGe, kContains,
+  kAnd,
+  kOr,
+  kNot,
+  kEq,
+  kNe,
+  kLt,
+  kGt,
+  kLe,
+  kGe,
+  kContains,
 };
 
 // One step of a property path: `.key`, `[3]`, `["key"]` or `[expr]`.
@@ -49,7 +57,7 @@ struct FilterArg {
 
 struct FilterCall {
   FilterId id;
-  uint32_t offset = 0;  // of the filter name in the source, for render errors
+  uint32_t offset = 0;                    // of the filter name in the source, for render errors
   uint32_t arg_begin = 0, arg_count = 0;  // into Impl::filter_args
   bool allow_false = false;
 };
@@ -72,15 +80,25 @@ struct Branch {
 };
 
 enum class NodeKind : uint8_t {
-  kText, kOutput, kIf, kCase, kFor, kBreak, kContinue, kAssign, kCapture, kIncrement, kDecrement,
+  kText,
+  kOutput,
+  kIf,
+  kCase,
+  kFor,
+  kBreak,
+  kContinue,
+  kAssign,
+  kCapture,
+  kIncrement,
+  kDecrement,
 };
 
 struct Node {
   NodeKind kind = NodeKind::kText;
   std::string_view text;  // kText: the text; kAssign/kCapture/kIncrement/kDecrement/kFor: a name
   FilteredExpr value;     // kOutput, kAssign, kCase subject, kFor collection
-  std::vector<Branch> branches;  // kIf, kCase (an else branch comes last)
-  Block body, else_body;         // kFor, kCapture
+  std::vector<Branch> branches;     // kIf, kCase (an else branch comes last)
+  Block body, else_body;            // kFor, kCapture
   int32_t limit = -1, offset = -1;  // kFor modifiers (expressions)
   bool reversed = false;
 };

@@ -95,8 +95,8 @@ size_t FormatJsNumber(double n, char* buf) {
   }
   // Shortest round-trip digits, then JavaScript's layout rules (ECMA-262 Number::toString).
   char sci[32];
-  char* sci_end = std::to_chars(sci, sci + sizeof(sci), std::fabs(n),
-                                std::chars_format::scientific).ptr;
+  char* sci_end =
+      std::to_chars(sci, sci + sizeof(sci), std::fabs(n), std::chars_format::scientific).ptr;
   char digits[24];
   int k = 0;
   const char* p = sci;
@@ -166,12 +166,23 @@ void AppendText(const Datum& d, std::string* out) {
     case Datum::Kind::kNull:
     case Datum::Kind::kNilLiteral:
     case Datum::Kind::kEmpty:
-    case Datum::Kind::kBlank: return;
-    case Datum::Kind::kBool: out->append(d.boolean ? "true" : "false"); return;
-    case Datum::Kind::kNumber: AppendJsNumber(d.number, out); return;
-    case Datum::Kind::kString: out->append(d.str); return;
-    case Datum::Kind::kObject: out->append("[object Object]"); return;
-    case Datum::Kind::kForloop: AppendForloopJson(*d.forloop, out); return;
+    case Datum::Kind::kBlank:
+      return;
+    case Datum::Kind::kBool:
+      out->append(d.boolean ? "true" : "false");
+      return;
+    case Datum::Kind::kNumber:
+      AppendJsNumber(d.number, out);
+      return;
+    case Datum::Kind::kString:
+      out->append(d.str);
+      return;
+    case Datum::Kind::kObject:
+      out->append("[object Object]");
+      return;
+    case Datum::Kind::kForloop:
+      AppendForloopJson(*d.forloop, out);
+      return;
     case Datum::Kind::kList:
     case Datum::Kind::kArray:
     case Datum::Kind::kRange: {
@@ -184,12 +195,19 @@ void AppendText(const Datum& d, std::string* out) {
 
 void AppendJsString(const Datum& d, std::string* out) {
   switch (d.kind) {
-    case Datum::Kind::kNil: out->append("undefined"); return;
+    case Datum::Kind::kNil:
+      out->append("undefined");
+      return;
     case Datum::Kind::kNull:
-    case Datum::Kind::kNilLiteral: out->append("null"); return;
+    case Datum::Kind::kNilLiteral:
+      out->append("null");
+      return;
     case Datum::Kind::kEmpty:
-    case Datum::Kind::kBlank: return;
-    case Datum::Kind::kForloop: out->append("[object Object]"); return;
+    case Datum::Kind::kBlank:
+      return;
+    case Datum::Kind::kForloop:
+      out->append("[object Object]");
+      return;
     case Datum::Kind::kList:
     case Datum::Kind::kArray:
     case Datum::Kind::kRange: {
@@ -201,7 +219,8 @@ void AppendJsString(const Datum& d, std::string* out) {
       }
       return;
     }
-    default: AppendText(d, out);
+    default:
+      AppendText(d, out);
   }
 }
 
@@ -218,8 +237,10 @@ double ParseJsNumber(std::string_view s) {
   }
   if (body == "Infinity") return negative ? -INFINITY : INFINITY;
   if (body.size() > 2 && body[0] == '0' && s.size() == body.size()) {
-    int base = (body[1] | 0x20) == 'x' ? 16 : (body[1] | 0x20) == 'o' ? 8
-               : (body[1] | 0x20) == 'b' ? 2 : 0;
+    int base = (body[1] | 0x20) == 'x'   ? 16
+               : (body[1] | 0x20) == 'o' ? 8
+               : (body[1] | 0x20) == 'b' ? 2
+                                         : 0;
     if (base != 0) {
       uint64_t v = 0;
       auto [p, ec] = std::from_chars(body.data() + 2, body.data() + body.size(), v, base);
@@ -242,12 +263,17 @@ double ParseJsNumber(std::string_view s) {
 
 double JsToNumber(const Datum& d) {
   switch (d.kind) {
-    case Datum::Kind::kNil: return NAN;
+    case Datum::Kind::kNil:
+      return NAN;
     case Datum::Kind::kNull:
-    case Datum::Kind::kNilLiteral: return 0;
-    case Datum::Kind::kBool: return d.boolean ? 1 : 0;
-    case Datum::Kind::kNumber: return d.number;
-    case Datum::Kind::kString: return ParseJsNumber(d.str);
+    case Datum::Kind::kNilLiteral:
+      return 0;
+    case Datum::Kind::kBool:
+      return d.boolean ? 1 : 0;
+    case Datum::Kind::kNumber:
+      return d.number;
+    case Datum::Kind::kString:
+      return ParseJsNumber(d.str);
     case Datum::Kind::kList:
     case Datum::Kind::kArray:
     case Datum::Kind::kRange: {
@@ -255,7 +281,8 @@ double JsToNumber(const Datum& d) {
       AppendJsString(d, &s);
       return ParseJsNumber(s);
     }
-    default: return NAN;
+    default:
+      return NAN;
   }
 }
 
@@ -277,34 +304,44 @@ bool IsDrop(const Datum& d) {
 // EmptyDrop.equals: an empty string, list or object (never another empty or blank).
 bool EqualsEmpty(const Datum& v) {
   switch (v.kind) {
-    case Datum::Kind::kString: return v.str.empty();
-    case Datum::Kind::kObject: return v.value->as_object().empty();
+    case Datum::Kind::kString:
+      return v.str.empty();
+    case Datum::Kind::kObject:
+      return v.value->as_object().empty();
     case Datum::Kind::kList:
     case Datum::Kind::kArray:
-    case Datum::Kind::kRange: return ListSize(v) == 0;
-    default: return false;
+    case Datum::Kind::kRange:
+      return ListSize(v) == 0;
+    default:
+      return false;
   }
 }
 
 // liquidjs's `drop.equals(v)` for the nil literal, empty and blank.
 bool DropEquals(const Datum& drop, const Datum& v) {
   switch (drop.kind) {
-    case Datum::Kind::kNilLiteral: return v.is_nil();
-    case Datum::Kind::kEmpty: return EqualsEmpty(v);
+    case Datum::Kind::kNilLiteral:
+      return v.is_nil();
+    case Datum::Kind::kEmpty:
+      return EqualsEmpty(v);
     case Datum::Kind::kBlank:
       if (v.is_nil() || (v.kind == Datum::Kind::kBool && !v.boolean)) return true;
       if (v.is_string()) return JsTrim(v.str, true, false).empty();
       return EqualsEmpty(v);
-    default: return false;
+    default:
+      return false;
   }
 }
 
 bool SameIdentity(const Datum& a, const Datum& b) {
   if (a.kind != b.kind) return false;
   switch (a.kind) {
-    case Datum::Kind::kObject: return a.value == b.value;
-    case Datum::Kind::kForloop: return a.forloop == b.forloop;
-    default: return false;
+    case Datum::Kind::kObject:
+      return a.value == b.value;
+    case Datum::Kind::kForloop:
+      return a.forloop == b.forloop;
+    default:
+      return false;
   }
 }
 
@@ -340,10 +377,14 @@ bool LiquidEquals(const Datum& a, const Datum& b) {
   }
   if (a.kind != b.kind) return false;
   switch (a.kind) {
-    case Datum::Kind::kBool: return a.boolean == b.boolean;
-    case Datum::Kind::kNumber: return a.number == b.number;
-    case Datum::Kind::kString: return a.str == b.str;
-    default: return SameIdentity(a, b);
+    case Datum::Kind::kBool:
+      return a.boolean == b.boolean;
+    case Datum::Kind::kNumber:
+      return a.number == b.number;
+    case Datum::Kind::kString:
+      return a.str == b.str;
+    default:
+      return SameIdentity(a, b);
   }
 }
 
@@ -367,11 +408,16 @@ bool LiquidCompare(const Datum& a, const Datum& b, char op) {
     c = x < y ? -1 : x > y ? 1 : 0;
   }
   switch (op) {
-    case '<': return c < 0;
-    case '>': return c > 0;
-    case 'l': return c <= 0;
-    case 'g': return c >= 0;
-    default: return false;
+    case '<':
+      return c < 0;
+    case '>':
+      return c > 0;
+    case 'l':
+      return c <= 0;
+    case 'g':
+      return c >= 0;
+    default:
+      return false;
   }
 }
 
@@ -433,7 +479,8 @@ Datum GetKey(const Datum& d, std::string_view key, Arena* arena) {
       if (key == "size") return Datum::Number(static_cast<double>(d.value->as_object().size()));
       return Datum::Nil();
     }
-    case Datum::Kind::kForloop: return ForloopKey(*d.forloop, key);
+    case Datum::Kind::kForloop:
+      return ForloopKey(*d.forloop, key);
     case Datum::Kind::kList:
     case Datum::Kind::kArray:
     case Datum::Kind::kRange: {
@@ -450,7 +497,8 @@ Datum GetKey(const Datum& d, std::string_view key, Arena* arena) {
     case Datum::Kind::kString:
       if (key == "size") return Datum::Number(static_cast<double>(Utf16Length(d.str)));
       return Datum::Nil();
-    default: return Datum::Nil();
+    default:
+      return Datum::Nil();
   }
 }
 

@@ -25,7 +25,14 @@ struct Datum {
   // JSON null from the variables, kNilLiteral the `nil` literal (liquidjs's NullDrop). They print
   // alike and are all falsy; they differ in `==` and ordering comparisons.
   enum class Kind : uint8_t {
-    kNil, kNull, kNilLiteral, kBool, kNumber, kString, kEmpty, kBlank,
+    kNil,
+    kNull,
+    kNilLiteral,
+    kBool,
+    kNumber,
+    kString,
+    kEmpty,
+    kBlank,
     kList,     // value: a Value list
     kObject,   // value: a Value object
     kArray,    // array: a list made while rendering
@@ -45,10 +52,30 @@ struct Datum {
   };
 
   static Datum Nil() { return Datum(); }
-  static Datum Bool(bool b) { Datum d; d.kind = Kind::kBool; d.boolean = b; return d; }
-  static Datum Number(double n) { Datum d; d.kind = Kind::kNumber; d.number = n; return d; }
-  static Datum String(std::string_view s) { Datum d; d.kind = Kind::kString; d.str = s; return d; }
-  static Datum Array(const DatumList* a) { Datum d; d.kind = Kind::kArray; d.array = a; return d; }
+  static Datum Bool(bool b) {
+    Datum d;
+    d.kind = Kind::kBool;
+    d.boolean = b;
+    return d;
+  }
+  static Datum Number(double n) {
+    Datum d;
+    d.kind = Kind::kNumber;
+    d.number = n;
+    return d;
+  }
+  static Datum String(std::string_view s) {
+    Datum d;
+    d.kind = Kind::kString;
+    d.str = s;
+    return d;
+  }
+  static Datum Array(const DatumList* a) {
+    Datum d;
+    d.kind = Kind::kArray;
+    d.array = a;
+    return d;
+  }
   static Datum Range(int64_t lo, int64_t hi);
   static Datum Of(const Value& v);
 
@@ -66,12 +93,29 @@ struct Datum {
 inline Datum Datum::Of(const Value& v) {
   Datum d;
   switch (v.type()) {
-    case Value::Type::kNull: d.kind = Kind::kNull; break;
-    case Value::Type::kBool: d.kind = Kind::kBool; d.boolean = v.as_bool(); break;
-    case Value::Type::kNumber: d.kind = Kind::kNumber; d.number = v.as_number(); break;
-    case Value::Type::kString: d.kind = Kind::kString; d.str = v.as_string(); break;
-    case Value::Type::kList: d.kind = Kind::kList; d.value = &v; break;
-    case Value::Type::kObject: d.kind = Kind::kObject; d.value = &v; break;
+    case Value::Type::kNull:
+      d.kind = Kind::kNull;
+      break;
+    case Value::Type::kBool:
+      d.kind = Kind::kBool;
+      d.boolean = v.as_bool();
+      break;
+    case Value::Type::kNumber:
+      d.kind = Kind::kNumber;
+      d.number = v.as_number();
+      break;
+    case Value::Type::kString:
+      d.kind = Kind::kString;
+      d.str = v.as_string();
+      break;
+    case Value::Type::kList:
+      d.kind = Kind::kList;
+      d.value = &v;
+      break;
+    case Value::Type::kObject:
+      d.kind = Kind::kObject;
+      d.value = &v;
+      break;
   }
   return d;
 }
@@ -92,22 +136,29 @@ inline bool SameName(std::string_view a, std::string_view b) {
 // Size and elements of a list-like Datum (kList, kArray, kRange).
 inline size_t ListSize(const Datum& d) {
   switch (d.kind) {
-    case Datum::Kind::kList: return d.value->as_list().size();
-    case Datum::Kind::kArray: return d.array->size();
+    case Datum::Kind::kList:
+      return d.value->as_list().size();
+    case Datum::Kind::kArray:
+      return d.array->size();
     case Datum::Kind::kRange: {
       int64_t lo = static_cast<int64_t>(d.number);
       return d.range_end >= lo ? static_cast<size_t>(d.range_end - lo + 1) : 0;
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
 inline Datum ListAt(const Datum& d, size_t i) {
   switch (d.kind) {
-    case Datum::Kind::kList: return Datum::Of(d.value->as_list()[i]);
-    case Datum::Kind::kArray: return (*d.array)[i];
-    case Datum::Kind::kRange: return Datum::Number(d.number + static_cast<double>(i));
-    default: return Datum::Nil();
+    case Datum::Kind::kList:
+      return Datum::Of(d.value->as_list()[i]);
+    case Datum::Kind::kArray:
+      return (*d.array)[i];
+    case Datum::Kind::kRange:
+      return Datum::Number(d.number + static_cast<double>(i));
+    default:
+      return Datum::Nil();
   }
 }
 

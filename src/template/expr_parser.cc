@@ -233,9 +233,9 @@ bool Parser::ParseValue(int32_t* out) {
     bool value;
   };
   static constexpr Keyword kKeywords[] = {
-      {"true", Datum::Kind::kBool, true}, {"false", Datum::Kind::kBool, false},
-      {"nil", Datum::Kind::kNilLiteral, false},  {"null", Datum::Kind::kNilLiteral, false},
-      {"empty", Datum::Kind::kEmpty, false}, {"blank", Datum::Kind::kBlank, false},
+      {"true", Datum::Kind::kBool, true},       {"false", Datum::Kind::kBool, false},
+      {"nil", Datum::Kind::kNilLiteral, false}, {"null", Datum::Kind::kNilLiteral, false},
+      {"empty", Datum::Kind::kEmpty, false},    {"blank", Datum::Kind::kBlank, false},
   };
   for (const Keyword& k : kKeywords) {
     if (!AtKeyword(k.word)) continue;

@@ -102,7 +102,8 @@ Status ApplyFilter(FilterId id, const Datum& input, const FilterArgs& args, Filt
     case FilterId::kMoney:
     case FilterId::kPlus:
     case FilterId::kRound:
-    case FilterId::kTimes: return ApplyMathFilter(id, input, args, env, result);
+    case FilterId::kTimes:
+      return ApplyMathFilter(id, input, args, env, result);
     case FilterId::kCompact:
     case FilterId::kConcat:
     case FilterId::kFirst:
@@ -118,9 +119,12 @@ Status ApplyFilter(FilterId id, const Datum& input, const FilterArgs& args, Filt
     case FilterId::kSortNatural:
     case FilterId::kSum:
     case FilterId::kUniq:
-    case FilterId::kWhere: return ApplyArrayFilter(id, input, args, env, result);
-    case FilterId::kDate: return ApplyDateFilter(input, args, env, result);
-    default: return ApplyStringFilter(id, input, args, env, result);
+    case FilterId::kWhere:
+      return ApplyArrayFilter(id, input, args, env, result);
+    case FilterId::kDate:
+      return ApplyDateFilter(input, args, env, result);
+    default:
+      return ApplyStringFilter(id, input, args, env, result);
   }
 }
 

@@ -86,15 +86,21 @@ bool SameValueZero(const Datum& a, const Datum& b) {
   if (a.is_nil() || b.is_nil()) return a.kind == b.kind;
   if (a.kind != b.kind) return false;
   switch (a.kind) {
-    case Datum::Kind::kBool: return a.boolean == b.boolean;
+    case Datum::Kind::kBool:
+      return a.boolean == b.boolean;
     case Datum::Kind::kNumber:
       return a.number == b.number || (std::isnan(a.number) && std::isnan(b.number));
-    case Datum::Kind::kString: return a.str == b.str;
+    case Datum::Kind::kString:
+      return a.str == b.str;
     case Datum::Kind::kList:
-    case Datum::Kind::kObject: return a.value == b.value;
-    case Datum::Kind::kArray: return a.array == b.array;
-    case Datum::Kind::kForloop: return a.forloop == b.forloop;
-    default: return false;
+    case Datum::Kind::kObject:
+      return a.value == b.value;
+    case Datum::Kind::kArray:
+      return a.array == b.array;
+    case Datum::Kind::kForloop:
+      return a.forloop == b.forloop;
+    default:
+      return false;
   }
 }
 
@@ -151,9 +157,15 @@ void Join(const Seq& seq, const FilterArgs& args, FilterEnv& env, Datum* result)
 
 void AppendJson(const Datum& d, std::string* out) {
   switch (d.kind) {
-    case Datum::Kind::kNil: out->append("undefined"); return;
-    case Datum::Kind::kNull: out->append("null"); return;
-    case Datum::Kind::kString: AppendJsonString(d.str, out); return;
+    case Datum::Kind::kNil:
+      out->append("undefined");
+      return;
+    case Datum::Kind::kNull:
+      out->append("null");
+      return;
+    case Datum::Kind::kString:
+      AppendJsonString(d.str, out);
+      return;
     case Datum::Kind::kNumber:
       if (std::isfinite(d.number)) {
         AppendJsNumber(d.number, out);
@@ -161,7 +173,9 @@ void AppendJson(const Datum& d, std::string* out) {
         out->append("null");
       }
       return;
-    case Datum::Kind::kObject: d.value->AppendJson(out); return;
+    case Datum::Kind::kObject:
+      d.value->AppendJson(out);
+      return;
     case Datum::Kind::kList:
     case Datum::Kind::kArray:
     case Datum::Kind::kRange: {
@@ -178,7 +192,8 @@ void AppendJson(const Datum& d, std::string* out) {
       out->push_back(']');
       return;
     }
-    default: AppendText(d, out);
+    default:
+      AppendText(d, out);
   }
 }
 
@@ -195,10 +210,10 @@ Status ApplyArrayFilter(FilterId id, const Datum& input, const FilterArgs& args,
         size_t n = ListSize(input);
         *result = n == 0 ? Datum::Nil() : ListAt(input, first ? 0 : n - 1);
       } else if (input.is_string()) {
-        *result = input.str.empty()
-                      ? Datum::Nil()
-                      : GetIndex(input, first ? 0 : double(CodePointLength(input.str) - 1),
-                                 env.arena);
+        *result =
+            input.str.empty()
+                ? Datum::Nil()
+                : GetIndex(input, first ? 0 : double(CodePointLength(input.str) - 1), env.arena);
       } else {
         *result = Datum::String({});
       }
@@ -209,7 +224,9 @@ Status ApplyArrayFilter(FilterId id, const Datum& input, const FilterArgs& args,
       *result = size.is_number() ? size : Datum::Number(0);
       return Status::Ok();
     }
-    case FilterId::kJoin: Join(seq, args, env, result); return Status::Ok();
+    case FilterId::kJoin:
+      Join(seq, args, env, result);
+      return Status::Ok();
     case FilterId::kSort:
     case FilterId::kSortNatural:
       Sort(seq, args, id == FilterId::kSortNatural, env, result);
@@ -218,7 +235,9 @@ Status ApplyArrayFilter(FilterId id, const Datum& input, const FilterArgs& args,
     case FilterId::kReject:
       Where(seq, args, id == FilterId::kWhere, env, result);
       return Status::Ok();
-    case FilterId::kSlice: Slice(input, args, env, result); return Status::Ok();
+    case FilterId::kSlice:
+      Slice(input, args, env, result);
+      return Status::Ok();
     case FilterId::kJson: {
       std::string* s = env.arena->NewString();
       AppendJson(input, s);
@@ -235,7 +254,8 @@ Status ApplyArrayFilter(FilterId id, const Datum& input, const FilterArgs& args,
       *result = Datum::Number(sum);
       return Status::Ok();
     }
-    default: break;
+    default:
+      break;
   }
 
   DatumList* out = env.arena->NewList();
@@ -271,7 +291,8 @@ Status ApplyArrayFilter(FilterId id, const Datum& input, const FilterArgs& args,
         if (!seen) out->push_back(item);
       }
       break;
-    default: return Status::Internal("filter is not a list filter");
+    default:
+      return Status::Internal("filter is not a list filter");
   }
   return Status::Ok();
 }

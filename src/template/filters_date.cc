@@ -19,9 +19,9 @@ namespace waymark::tmpl {
 namespace {
 
 constexpr std::string_view kDefaultFormat = "%A, %B %-e, %Y at %-l:%M %P %z";
-constexpr std::string_view kMonths[] = {"January", "February", "March",     "April",
-                                        "May",     "June",     "July",      "August",
-                                        "September", "October", "November", "December"};
+constexpr std::string_view kMonths[] = {"January",   "February", "March",    "April",
+                                        "May",       "June",     "July",     "August",
+                                        "September", "October",  "November", "December"};
 constexpr std::string_view kDays[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                       "Thursday", "Friday", "Saturday"};
 
@@ -112,7 +112,8 @@ std::string_view Fraction(const Fields& f, std::string_view width, Piece* piece)
   size_t w = 9;
   if (!width.empty()) std::from_chars(width.data(), width.data() + width.size(), w);
   if (w == 0) w = 9;
-  char ms[3] = {char('0' + f.millis / 100), char('0' + f.millis / 10 % 10), char('0' + f.millis % 10)};
+  char ms[3] = {char('0' + f.millis / 100), char('0' + f.millis / 10 % 10),
+                char('0' + f.millis % 10)};
   piece->nested.assign(ms, std::min<size_t>(w, 3));
   if (w > 3) piece->nested.append(w - 3, '0');
   return piece->nested;
@@ -129,69 +130,165 @@ bool Convert(const Fields& f, char c, bool colon, std::string_view width, Piece*
   if (c == 'g' || c == 'G' || c == 'V') IsoWeek(f, &iso_year, &iso_week);
   int hour12 = f.hour % 12 == 0 ? 12 : f.hour % 12;
   switch (c) {
-    case 'a': *text = kDays[f.weekday].substr(0, 3); return true;
-    case 'A': *text = kDays[f.weekday]; return true;
+    case 'a':
+      *text = kDays[f.weekday].substr(0, 3);
+      return true;
+    case 'A':
+      *text = kDays[f.weekday];
+      return true;
     case 'b':
-    case 'h': *text = kMonths[f.month - 1].substr(0, 3); return true;
-    case 'B': *text = kMonths[f.month - 1]; return true;
-    case 'c': *text = Nested(f, "%-m/%-d/%Y, %-I:%M:%S %p", piece); return true;
-    case 'C': *text = piece->Num(f.year / 100); return true;
+    case 'h':
+      *text = kMonths[f.month - 1].substr(0, 3);
+      return true;
+    case 'B':
+      *text = kMonths[f.month - 1];
+      return true;
+    case 'c':
+      *text = Nested(f, "%-m/%-d/%Y, %-I:%M:%S %p", piece);
+      return true;
+    case 'C':
+      *text = piece->Num(f.year / 100);
+      return true;
     case 'd':
-    case 'e': *text = piece->Num(f.day); return true;
-    case 'g': *text = piece->Num((iso_year % 100 + 100) % 100); return true;
-    case 'G': *text = piece->Num(iso_year); return true;
+    case 'e':
+      *text = piece->Num(f.day);
+      return true;
+    case 'g':
+      *text = piece->Num((iso_year % 100 + 100) % 100);
+      return true;
+    case 'G':
+      *text = piece->Num(iso_year);
+      return true;
     case 'H':
-    case 'k': *text = piece->Num(f.hour); return true;
+    case 'k':
+      *text = piece->Num(f.hour);
+      return true;
     case 'I':
-    case 'l': *text = piece->Num(hour12); return true;
-    case 'j': *text = piece->Num(f.yday); return true;
-    case 'L': *text = piece->Num(f.millis); return true;
-    case 'm': *text = piece->Num(f.month); return true;
-    case 'M': *text = piece->Num(f.minute); return true;
-    case 'N': *text = Fraction(f, width, piece); return true;
-    case 'p': *text = f.hour < 12 ? "AM" : "PM"; return true;
-    case 'P': *text = f.hour < 12 ? "am" : "pm"; return true;
-    case 'q': *text = Ordinal(f.day); return true;
+    case 'l':
+      *text = piece->Num(hour12);
+      return true;
+    case 'j':
+      *text = piece->Num(f.yday);
+      return true;
+    case 'L':
+      *text = piece->Num(f.millis);
+      return true;
+    case 'm':
+      *text = piece->Num(f.month);
+      return true;
+    case 'M':
+      *text = piece->Num(f.minute);
+      return true;
+    case 'N':
+      *text = Fraction(f, width, piece);
+      return true;
+    case 'p':
+      *text = f.hour < 12 ? "AM" : "PM";
+      return true;
+    case 'P':
+      *text = f.hour < 12 ? "am" : "pm";
+      return true;
+    case 'q':
+      *text = Ordinal(f.day);
+      return true;
     case 's':
       *text = piece->Num(static_cast<int64_t>(std::floor(double(f.epoch_ms) / 1000.0)));
       return true;
-    case 'S': *text = piece->Num(f.second); return true;
-    case 'u': *text = piece->Num(f.weekday == 0 ? 7 : f.weekday); return true;
-    case 'U': *text = week_of_year(0); return true;
-    case 'V': *text = piece->Num(iso_week); return true;
-    case 'w': *text = piece->Num(f.weekday); return true;
-    case 'W': *text = week_of_year(1); return true;
-    case 'x': *text = Nested(f, "%-m/%-d/%Y", piece); return true;
-    case 'X': *text = Nested(f, "%-I:%M:%S %p", piece); return true;
-    case 'y': *text = piece->Num((f.year % 100 + 100) % 100); return true;
-    case 'Y': *text = piece->Num(f.year); return true;
-    case 'z': *text = Offset(f, colon, piece); return true;
-    case 'Z': *text = f.zone; return true;
-    case 't': *text = "\t"; return true;
-    case 'n': *text = "\n"; return true;
-    case '%': *text = "%"; return true;
-    case 'D': *text = Nested(f, "%m/%d/%y", piece); return true;
-    case 'F': *text = Nested(f, "%Y-%m-%d", piece); return true;
-    case 'r': *text = Nested(f, "%I:%M:%S %p", piece); return true;
-    case 'R': *text = Nested(f, "%H:%M", piece); return true;
-    case 'T': *text = Nested(f, "%H:%M:%S", piece); return true;
-    default: return false;
+    case 'S':
+      *text = piece->Num(f.second);
+      return true;
+    case 'u':
+      *text = piece->Num(f.weekday == 0 ? 7 : f.weekday);
+      return true;
+    case 'U':
+      *text = week_of_year(0);
+      return true;
+    case 'V':
+      *text = piece->Num(iso_week);
+      return true;
+    case 'w':
+      *text = piece->Num(f.weekday);
+      return true;
+    case 'W':
+      *text = week_of_year(1);
+      return true;
+    case 'x':
+      *text = Nested(f, "%-m/%-d/%Y", piece);
+      return true;
+    case 'X':
+      *text = Nested(f, "%-I:%M:%S %p", piece);
+      return true;
+    case 'y':
+      *text = piece->Num((f.year % 100 + 100) % 100);
+      return true;
+    case 'Y':
+      *text = piece->Num(f.year);
+      return true;
+    case 'z':
+      *text = Offset(f, colon, piece);
+      return true;
+    case 'Z':
+      *text = f.zone;
+      return true;
+    case 't':
+      *text = "\t";
+      return true;
+    case 'n':
+      *text = "\n";
+      return true;
+    case '%':
+      *text = "%";
+      return true;
+    case 'D':
+      *text = Nested(f, "%m/%d/%y", piece);
+      return true;
+    case 'F':
+      *text = Nested(f, "%Y-%m-%d", piece);
+      return true;
+    case 'r':
+      *text = Nested(f, "%I:%M:%S %p", piece);
+      return true;
+    case 'R':
+      *text = Nested(f, "%H:%M", piece);
+      return true;
+    case 'T':
+      *text = Nested(f, "%H:%M:%S", piece);
+      return true;
+    default:
+      return false;
   }
 }
 
 size_t DefaultWidth(char c) {
   switch (c) {
-    case 'C': case 'd': case 'e': case 'g': case 'H': case 'I': case 'k': case 'l': case 'm':
-    case 'M': case 'S': case 'U': case 'V': case 'W': case 'y': return 2;
-    case 'j': case 'L': return 3;
-    case 'G': case 'Y': return 4;
-    default: return 0;
+    case 'C':
+    case 'd':
+    case 'e':
+    case 'g':
+    case 'H':
+    case 'I':
+    case 'k':
+    case 'l':
+    case 'm':
+    case 'M':
+    case 'S':
+    case 'U':
+    case 'V':
+    case 'W':
+    case 'y':
+      return 2;
+    case 'j':
+    case 'L':
+      return 3;
+    case 'G':
+    case 'Y':
+      return 4;
+    default:
+      return 0;
   }
 }
 
-bool IsFlag(char c) {
-  return c == '-' || c == '_' || c == '0' || c == '^' || c == '#' || c == ':';
-}
+bool IsFlag(char c) { return c == '-' || c == '_' || c == '0' || c == '^' || c == '#' || c == ':'; }
 
 bool PadsWithSpace(char c) {
   return std::string_view("aAbBceklpPDFrRT").find(c) != std::string_view::npos;
@@ -271,8 +368,7 @@ void Format(const Fields& f, std::string_view format, std::string* out) {
 
 }  // namespace
 
-Status ApplyDateFilter(const Datum& input, const FilterArgs& args, FilterEnv& env,
-                       Datum* result) {
+Status ApplyDateFilter(const Datum& input, const FilterArgs& args, FilterEnv& env, Datum* result) {
   if (input.is_nil()) {
     *result = Datum::Nil();
     return Status::Ok();

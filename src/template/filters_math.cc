@@ -102,15 +102,33 @@ Status ApplyMathFilter(FilterId id, const Datum& input, const FilterArgs& args, 
   double a = ToNumberOr0(args.at(0));
   double r = 0;
   switch (id) {
-    case FilterId::kAbs: r = std::fabs(v); break;
-    case FilterId::kAtLeast: r = std::max(v, a); break;
-    case FilterId::kAtMost: r = std::min(v, a); break;
-    case FilterId::kCeil: r = std::ceil(v); break;
-    case FilterId::kFloor: r = std::floor(v); break;
-    case FilterId::kPlus: r = v + a; break;
-    case FilterId::kMinus: r = v - a; break;
-    case FilterId::kTimes: r = v * a; break;
-    case FilterId::kRound: r = Round(v, a); break;
+    case FilterId::kAbs:
+      r = std::fabs(v);
+      break;
+    case FilterId::kAtLeast:
+      r = std::max(v, a);
+      break;
+    case FilterId::kAtMost:
+      r = std::min(v, a);
+      break;
+    case FilterId::kCeil:
+      r = std::ceil(v);
+      break;
+    case FilterId::kFloor:
+      r = std::floor(v);
+      break;
+    case FilterId::kPlus:
+      r = v + a;
+      break;
+    case FilterId::kMinus:
+      r = v - a;
+      break;
+    case FilterId::kTimes:
+      r = v * a;
+      break;
+    case FilterId::kRound:
+      r = Round(v, a);
+      break;
     case FilterId::kDividedBy:
       if (a == 0) return Status::Invalid("divided_by: division by zero");
       r = v / a;
@@ -120,7 +138,8 @@ Status ApplyMathFilter(FilterId id, const Datum& input, const FilterArgs& args, 
       if (a == 0) return Status::Invalid("modulo: division by zero");
       r = std::fmod(std::fmod(v, a) + a, a);
       break;
-    default: return Status::Internal("filter is not a number filter");
+    default:
+      return Status::Internal("filter is not a number filter");
   }
   *result = Datum::Number(r);
   return Status::Ok();

@@ -14,9 +14,7 @@ bool IsAsciiSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-bool IsHtmlSpecial(char c) {
-  return c == '<' || c == '>' || c == '"' || c == '\'' || c == '&';
-}
+bool IsHtmlSpecial(char c) { return c == '<' || c == '>' || c == '"' || c == '\'' || c == '&'; }
 
 std::string* Out(FilterEnv& env, Datum* result) {
   std::string* s = env.arena->NewString();
@@ -94,12 +92,23 @@ void Escape(std::string_view str, bool once, std::string* out) {
     if (i == str.size()) break;
     char c = str[i];
     switch (c) {
-      case '<': out->append("&lt;"); continue;
-      case '>': out->append("&gt;"); continue;
-      case '"': out->append("&#34;"); continue;
-      case '\'': out->append("&#39;"); continue;
-      case '&': break;
-      default: out->push_back(c); continue;
+      case '<':
+        out->append("&lt;");
+        continue;
+      case '>':
+        out->append("&gt;");
+        continue;
+      case '"':
+        out->append("&#34;");
+        continue;
+      case '\'':
+        out->append("&#39;");
+        continue;
+      case '&':
+        break;
+      default:
+        out->push_back(c);
+        continue;
     }
     // escape_once leaves existing entities (&name; and &#123;) alone.
     size_t j = i + 1;
@@ -126,8 +135,8 @@ void UrlEncode(std::string_view str, std::string* out) {
   for (char ch : str) {
     unsigned char c = static_cast<unsigned char>(ch);
     bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '-' || c == '_' || c == '.' || c == '!' || c == '~' || c == '*' ||
-                c == '\'' || c == '(' || c == ')';
+                c == '-' || c == '_' || c == '.' || c == '!' || c == '~' || c == '*' || c == '\'' ||
+                c == '(' || c == ')';
     if (keep) {
       out->push_back(ch);
     } else if (c == ' ') {
@@ -217,8 +226,7 @@ void Truncate(const Datum& input, std::string_view str, const FilterArgs& args, 
   Finish(s, result);
 }
 
-void TruncateWords(std::string_view str, const FilterArgs& args, FilterEnv& env,
-                   Datum* result) {
+void TruncateWords(std::string_view str, const FilterArgs& args, FilterEnv& env, Datum* result) {
   double words = args.has(0) && args.at(0).kind != Datum::Kind::kNil ? ToNumberOr0(args.at(0)) : 15;
   std::string_view ellipsis = args.has(1) ? Stringify(args.at(1), env.arena) : "...";
   size_t limit = words <= 0 ? 1 : static_cast<size_t>(std::floor(words));
@@ -301,27 +309,65 @@ Status ApplyStringFilter(FilterId id, const Datum& input, const FilterArgs& args
   }
   std::string_view str = Stringify(input, env.arena);
   switch (id) {
-    case FilterId::kStrip: Strip(str, args.at(0), true, true, env.arena, result); break;
-    case FilterId::kLstrip: Strip(str, args.at(0), true, false, env.arena, result); break;
-    case FilterId::kRstrip: Strip(str, args.at(0), false, true, env.arena, result); break;
-    case FilterId::kTruncate: Truncate(input, str, args, env, result); break;
-    case FilterId::kTruncatewords: TruncateWords(str, args, env, result); break;
-    case FilterId::kSplit: Split(str, Stringify(args.at(0), env.arena), env.arena, result); break;
+    case FilterId::kStrip:
+      Strip(str, args.at(0), true, true, env.arena, result);
+      break;
+    case FilterId::kLstrip:
+      Strip(str, args.at(0), true, false, env.arena, result);
+      break;
+    case FilterId::kRstrip:
+      Strip(str, args.at(0), false, true, env.arena, result);
+      break;
+    case FilterId::kTruncate:
+      Truncate(input, str, args, env, result);
+      break;
+    case FilterId::kTruncatewords:
+      TruncateWords(str, args, env, result);
+      break;
+    case FilterId::kSplit:
+      Split(str, Stringify(args.at(0), env.arena), env.arena, result);
+      break;
     default: {
       std::string* s = Out(env, result);
       switch (id) {
-        case FilterId::kAppend: s->append(str); s->append(Stringify(args.at(0), env.arena)); break;
-        case FilterId::kPrepend: s->append(Stringify(args.at(0), env.arena)); s->append(str); break;
-        case FilterId::kUpcase: AppendUpper(str, s); break;
-        case FilterId::kDowncase: AppendLower(str, s); break;
-        case FilterId::kCapitalize: Capitalize(str, s); break;
-        case FilterId::kEscape: Escape(str, false, s); break;
-        case FilterId::kEscapeOnce: Escape(str, true, s); break;
-        case FilterId::kUrlEncode: UrlEncode(str, s); break;
-        case FilterId::kUrlDecode: UrlDecode(str, s); break;
-        case FilterId::kNewlineToBr: NewlineToBr(str, true, s); break;
-        case FilterId::kStripNewlines: NewlineToBr(str, false, s); break;
-        case FilterId::kStripHtml: StripHtml(str, s); break;
+        case FilterId::kAppend:
+          s->append(str);
+          s->append(Stringify(args.at(0), env.arena));
+          break;
+        case FilterId::kPrepend:
+          s->append(Stringify(args.at(0), env.arena));
+          s->append(str);
+          break;
+        case FilterId::kUpcase:
+          AppendUpper(str, s);
+          break;
+        case FilterId::kDowncase:
+          AppendLower(str, s);
+          break;
+        case FilterId::kCapitalize:
+          Capitalize(str, s);
+          break;
+        case FilterId::kEscape:
+          Escape(str, false, s);
+          break;
+        case FilterId::kEscapeOnce:
+          Escape(str, true, s);
+          break;
+        case FilterId::kUrlEncode:
+          UrlEncode(str, s);
+          break;
+        case FilterId::kUrlDecode:
+          UrlDecode(str, s);
+          break;
+        case FilterId::kNewlineToBr:
+          NewlineToBr(str, true, s);
+          break;
+        case FilterId::kStripNewlines:
+          NewlineToBr(str, false, s);
+          break;
+        case FilterId::kStripHtml:
+          StripHtml(str, s);
+          break;
         case FilterId::kReplace:
         case FilterId::kReplaceFirst:
         case FilterId::kReplaceLast:
@@ -343,7 +389,8 @@ Status ApplyStringFilter(FilterId id, const Datum& input, const FilterArgs& args
           }
           break;
         }
-        default: return Status::Internal("filter is not a string filter");
+        default:
+          return Status::Internal("filter is not a string filter");
       }
       Finish(s, result);
     }

@@ -13,11 +13,11 @@ namespace waymark::tmpl {
 struct Token {
   enum class Kind : uint8_t { kText, kOutput, kTag };
   Kind kind = Kind::kText;
-  bool trim_left = false;   // `{{-` / `{%-`: strip whitespace before
-  bool trim_right = false;  // `-}}` / `-%}`: strip whitespace after
-  uint32_t begin = 0;       // of the token in the source ("{{" for output and tags)
-  std::string_view text;    // kText: the text; kOutput: the markup; kTag: the arguments
-  std::string_view name;    // kTag: the tag name
+  bool trim_left = false;     // `{{-` / `{%-`: strip whitespace before
+  bool trim_right = false;    // `-}}` / `-%}`: strip whitespace after
+  uint32_t begin = 0;         // of the token in the source ("{{" for output and tags)
+  std::string_view text;      // kText: the text; kOutput: the markup; kTag: the arguments
+  std::string_view name;      // kTag: the tag name
   uint32_t markup_begin = 0;  // offset of `text` (kOutput) or of the arguments (kTag)
 };
 

@@ -26,7 +26,8 @@ int Run(const char* path) {
   const waymark::Value* cases = corpus.ok() ? corpus->Find("cases") : nullptr;
   const waymark::Value* contexts = corpus.ok() ? corpus->Find("contexts") : nullptr;
   if (cases == nullptr || !cases->is_list()) {
-    std::cerr << "liquid_render: " << path << ": not a corpus " << corpus.status().message() << "\n";
+    std::cerr << "liquid_render: " << path << ": not a corpus " << corpus.status().message()
+              << "\n";
     return 2;
   }
   waymark::RenderOptions opts;

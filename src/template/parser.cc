@@ -95,9 +95,9 @@ bool Parser::ParseTag(const Token& tag, Block* block) {
     return end != nullptr || NotClosed(tag);
   }
   if (name.empty()) return Fail(tag.begin, "missing tag name");
-  static constexpr std::string_view kEnds[] = {"else", "elsif", "when", "endif", "endunless",
-                                               "endcase", "endfor", "endcapture", "endcomment",
-                                               "endraw"};
+  static constexpr std::string_view kEnds[] = {"else",       "elsif",   "when",   "endif",
+                                               "endunless",  "endcase", "endfor", "endcapture",
+                                               "endcomment", "endraw"};
   for (std::string_view e : kEnds) {
     if (name == e) return Fail(tag.begin, "unexpected tag '" + std::string(name) + "'");
   }

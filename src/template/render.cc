@@ -126,22 +126,34 @@ bool Renderer::RenderBlock(const Block& block, std::string* out) {
 
 bool Renderer::RenderNode(const Node& node, std::string* out) {
   switch (node.kind) {
-    case NodeKind::kText: out->append(node.text); return true;
-    case NodeKind::kOutput: return RenderOutput(node, out);
-    case NodeKind::kIf: return RenderIf(node, out);
-    case NodeKind::kCase: return RenderCase(node, out);
-    case NodeKind::kFor: return RenderFor(node, out);
-    case NodeKind::kBreak: flow_ = Flow::kBreak; return true;
-    case NodeKind::kContinue: flow_ = Flow::kContinue; return true;
+    case NodeKind::kText:
+      out->append(node.text);
+      return true;
+    case NodeKind::kOutput:
+      return RenderOutput(node, out);
+    case NodeKind::kIf:
+      return RenderIf(node, out);
+    case NodeKind::kCase:
+      return RenderCase(node, out);
+    case NodeKind::kFor:
+      return RenderFor(node, out);
+    case NodeKind::kBreak:
+      flow_ = Flow::kBreak;
+      return true;
+    case NodeKind::kContinue:
+      flow_ = Flow::kContinue;
+      return true;
     case NodeKind::kAssign: {
       Datum v;
       if (!EvalFiltered(node.value, &v)) return false;
       Assign(node.text, v);
       return true;
     }
-    case NodeKind::kCapture: return RenderCapture(node);
+    case NodeKind::kCapture:
+      return RenderCapture(node);
     case NodeKind::kIncrement:
-    case NodeKind::kDecrement: return RenderCounter(node, out);
+    case NodeKind::kDecrement:
+      return RenderCounter(node, out);
   }
   return true;
 }
@@ -345,13 +357,18 @@ bool Renderer::ApplyFilters(const FilteredExpr& fe, Datum* cur) {
 bool Renderer::Eval(int32_t index, Datum* out) {
   const Expr& e = impl_.exprs[index];
   switch (e.kind) {
-    case ExprKind::kLiteral: *out = e.literal; return true;
+    case ExprKind::kLiteral:
+      *out = e.literal;
+      return true;
     case ExprKind::kVariable:
       *out = Lookup(e.name);
       return e.step_count == 0 || EvalSteps(e, out);
-    case ExprKind::kPath: return Eval(e.lhs, out) && EvalSteps(e, out);
-    case ExprKind::kRange: return EvalRange(e, out);
-    default: break;
+    case ExprKind::kPath:
+      return Eval(e.lhs, out) && EvalSteps(e, out);
+    case ExprKind::kRange:
+      return EvalRange(e, out);
+    default:
+      break;
   }
   Datum l, r;
   if (!Eval(e.lhs, &l)) return false;
@@ -361,16 +378,35 @@ bool Renderer::Eval(int32_t index, Datum* out) {
   }
   if (!Eval(e.rhs, &r)) return false;
   switch (e.kind) {
-    case ExprKind::kAnd: *out = Datum::Bool(l.truthy() && r.truthy()); break;
-    case ExprKind::kOr: *out = Datum::Bool(l.truthy() || r.truthy()); break;
-    case ExprKind::kEq: *out = Datum::Bool(LiquidEquals(l, r)); break;
-    case ExprKind::kNe: *out = Datum::Bool(!LiquidEquals(l, r)); break;
-    case ExprKind::kLt: *out = Datum::Bool(LiquidCompare(l, r, '<')); break;
-    case ExprKind::kGt: *out = Datum::Bool(LiquidCompare(l, r, '>')); break;
-    case ExprKind::kLe: *out = Datum::Bool(LiquidCompare(l, r, 'l')); break;
-    case ExprKind::kGe: *out = Datum::Bool(LiquidCompare(l, r, 'g')); break;
-    case ExprKind::kContains: *out = Datum::Bool(LiquidContains(l, r)); break;
-    default: *out = Datum::Nil();
+    case ExprKind::kAnd:
+      *out = Datum::Bool(l.truthy() && r.truthy());
+      break;
+    case ExprKind::kOr:
+      *out = Datum::Bool(l.truthy() || r.truthy());
+      break;
+    case ExprKind::kEq:
+      *out = Datum::Bool(LiquidEquals(l, r));
+      break;
+    case ExprKind::kNe:
+      *out = Datum::Bool(!LiquidEquals(l, r));
+      break;
+    case ExprKind::kLt:
+      *out = Datum::Bool(LiquidCompare(l, r, '<'));
+      break;
+    case ExprKind::kGt:
+      *out = Datum::Bool(LiquidCompare(l, r, '>'));
+      break;
+    case ExprKind::kLe:
+      *out = Datum::Bool(LiquidCompare(l, r, 'l'));
+      break;
+    case ExprKind::kGe:
+      *out = Datum::Bool(LiquidCompare(l, r, 'g'));
+      break;
+    case ExprKind::kContains:
+      *out = Datum::Bool(LiquidContains(l, r));
+      break;
+    default:
+      *out = Datum::Nil();
   }
   return true;
 }
@@ -379,8 +415,12 @@ bool Renderer::EvalSteps(const Expr& e, Datum* cur) {
   for (uint32_t i = 0; i < e.step_count && !cur->is_nil(); ++i) {
     const PathStep& step = impl_.steps[e.step_begin + i];
     switch (step.kind) {
-      case PathStep::Kind::kKey: *cur = GetKey(*cur, step.key, &s_.arena); break;
-      case PathStep::Kind::kIndex: *cur = GetIndex(*cur, step.index, &s_.arena); break;
+      case PathStep::Kind::kKey:
+        *cur = GetKey(*cur, step.key, &s_.arena);
+        break;
+      case PathStep::Kind::kIndex:
+        *cur = GetIndex(*cur, step.index, &s_.arena);
+        break;
       case PathStep::Kind::kComputed: {
         Datum key;
         if (!Eval(step.expr, &key)) return false;
@@ -401,9 +441,9 @@ bool Renderer::EvalRange(const Expr& e, Datum* out) {
     return true;
   }
   if (b - a >= static_cast<double>(kMaxRange)) {
-    error_ = Status::Invalid("range (" + std::to_string(int64_t(a)) + ".." +
-                             std::to_string(int64_t(b)) + ") has more than " +
-                             std::to_string(kMaxRange) + " items");
+    error_ =
+        Status::Invalid("range (" + std::to_string(int64_t(a)) + ".." + std::to_string(int64_t(b)) +
+                        ") has more than " + std::to_string(kMaxRange) + " items");
     return false;
   }
   *out = Datum::Range(static_cast<int64_t>(a), static_cast<int64_t>(b));

@@ -54,8 +54,9 @@ class Template {
 
   // Every variable path the template reads from `vars`, in order of first use and without
   // duplicates: "profile.first_name", "event.items" (the collection of a for loop),
-  // "event.items.0.name" (literal indexes as path segments). A path stops before a step whose key is
-  // computed at render time. Names the template assigns, captures or loops over are not included.
+  // "event.items.0.name" (literal indexes as path segments). A path stops before a step whose key
+  // is computed at render time. Names the template assigns, captures or loops over are not
+  // included.
   const std::vector<std::string>& variables() const;
 
  private:

@@ -99,8 +99,7 @@ TEST(TemplateTest, AssignCaptureAndCounters) {
   EXPECT_EQ(Render("{% capture c %}Hi {{ profile.first_name }}{% endcapture %}[{{ c }}]"),
             "[Hi ann]");
   EXPECT_EQ(Render("{% increment c %}{% increment c %}{% decrement c %}"), "011");
-  EXPECT_EQ(Render("{% raw %}{{ x }}{% endraw %}{% comment %}{{ y }}{% endcomment %}"),
-            "{{ x }}");
+  EXPECT_EQ(Render("{% raw %}{{ x }}{% endraw %}{% comment %}{{ y }}{% endcomment %}"), "{{ x }}");
 }
 
 TEST(TemplateTest, WhitespaceControl) {
@@ -202,8 +201,9 @@ TEST(TemplateTest, RenderErrorsLeaveOutputUntouched) {
   EXPECT_EQ(Render("{% for i in (1..100000000) %}{% endfor %}").substr(0, 13), "ERROR: range ");
 
   // A failed render inside a loop, after output was produced, still leaves nothing behind.
-  Result<Template> loop = Template::Parse("{% for i in nums %}{{ i }}{{ i | minus: 1 | "
-                                          "divided_by: 0 }}{% endfor %}");
+  Result<Template> loop = Template::Parse(
+      "{% for i in nums %}{{ i }}{{ i | minus: 1 | "
+      "divided_by: 0 }}{% endfor %}");
   ASSERT_TRUE(loop.ok());
   std::string out2;
   EXPECT_FALSE(loop->Render(Cart(), {}, &out2).ok());
