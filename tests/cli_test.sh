@@ -65,6 +65,30 @@ expect "--until before the data" 2 "is before the last event" \
   "$waymark" replay --quiet --config "$src/examples/retail" --events "$tmp/e.jsonl" \
   --until 2025-01-01T00:00:00Z
 
+# The hand-written sign-up week: every send below was worked out from the journeys and policies
+# (Ben's first cart reminder falls at 21:00 New York time and waits for 08:00; his email consent
+# is off, so push is used; the second touch lands after the DST change at 08:00 EDT).
+"$waymark" replay --quiet --require-contact --config "$src/examples/retail" \
+  --events "$src/examples/events/signup-week.jsonl" --outbox "$tmp/sw.jsonl" > /dev/null
+got=$(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    m = json.loads(l); print(m["time"], m["profile"], m["journey"], m["step"], m["channel"])' \
+  "$tmp/sw.jsonl")
+want="2026-03-02T09:00:00Z ana welcome hello email
+2026-03-02T10:07:00Z ana cart_abandonment first_touch email
+2026-03-03T09:07:00Z ana cart_abandonment second_touch email
+2026-03-04T09:00:00Z ana welcome tips email
+2026-03-05T09:00:00Z ana post_purchase cross_sell email
+2026-03-07T13:00:00Z ben cart_abandonment first_touch push
+2026-03-08T12:00:00Z ben cart_abandonment second_touch push
+2026-03-09T18:20:00.001Z ana win_back offer email"
+if [ "$got" == "$want" ]; then
+  pass=$((pass + 1))
+else
+  echo "FAIL sign-up week outbox:"; diff <(echo "$want") <(echo "$got") | sed 's/^/    /'
+  failures=$((failures + 1))
+fi
+
 if [ -d "$data" ]; then
   expect "truncated REES46 row" 0 "2019-Oct.csv:17436:107: expected 9 fields, got 8" \
     "$waymark" replay --quiet --config "$src/examples/retail" \
