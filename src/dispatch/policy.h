@@ -30,20 +30,23 @@ std::string_view SuppressReasonName(SuppressReason r);
 // Sends already made to one profile, oldest first, for frequency caps.
 class SendLog {
  public:
+  struct Record {
+    Time time;
+    int channel;  // index into Config::channels
+  };
+
   void Add(Time t, int channel) { records_.push_back({t, channel}); }
   // Forgets sends older than `keep` before `now` (the longest cap window).
   void Prune(Time now, Duration keep);
   void MergeFrom(const SendLog& other);
   size_t size() const { return records_.size(); }
+  // Every remembered send, oldest first (for persistence; restore with Add() in this order).
+  const std::vector<Record>& records() const { return records_; }
 
   // Sends since `from` (inclusive) on any of `channels` (empty = all).
   uint32_t CountSince(Time from, const std::vector<int>& channels) const;
 
  private:
-  struct Record {
-    Time time;
-    int channel;
-  };
   std::vector<Record> records_;
 };
 
