@@ -1,0 +1,308 @@
+#include "store/codec.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "store/store_test_util.h"
+
+namespace waymark::store {
+namespace {
+
+using testing::Dump;
+using testing::MakeProfileState;
+using testing::MakeTestConfig;
+
+std::string Encode(const ProfileState& ps, const Config& config) {
+  std::string out;
+  EncodeProfileState(ps, config, &out);
+  return out;
+}
+
+TEST(StoreCodecTest, RoundTripsEveryProfileStateField) {
+  auto config = MakeTestConfig();
+  ProfileState ps = MakeProfileState(*config, "alice", 7, 1);
+  std::string bytes = Encode(ps, *config);
+  EXPECT_EQ(bytes[0], char(kCodecVersion));
+
+  ProfileState back;
+  DecodeReport report;
+  ASSERT_TRUE(DecodeProfileState(bytes, *config, &back, &report).ok());
+  EXPECT_TRUE(report.empty());
+  EXPECT_EQ(Dump(back, *config), Dump(ps, *config));
+  // Re-encoding the decoded state gives the same bytes.
+  EXPECT_EQ(Encode(back, *config), bytes);
+}
+
+TEST(StoreCodecTest, KeepsUnicodeTraitsByteForByte) {
+  auto config = MakeTestConfig();
+  ProfileState ps = MakeProfileState(*config, "名前-ü", 0, 2);
+  ps.profile.traits.Set("emoji", "👩‍👩‍👧 \xF0\x9F\x9A\x80");
+  ps.profile.traits.Set("nul", std::string("a\0b", 3));
+  ProfileState back;
+  ASSERT_TRUE(DecodeProfileState(Encode(ps, *config), *config, &back, nullptr).ok());
+  EXPECT_EQ(back.profile.key, "名前-ü");
+  EXPECT_EQ(back.profile.traits, ps.profile.traits);
+  EXPECT_EQ(back.profile.traits.Find("nul")->as_string().size(), 3u);
+}
+
+TEST(StoreCodecTest, RoundTripsEmptyProfile) {
+  auto config = MakeTestConfig();
+  ProfileState ps;
+  ps.profile.key = "anon-1";
+  ps.segments.assign(config->segments.size(), 0);
+  ProfileState back;
+  ASSERT_TRUE(DecodeProfileState(Encode(ps, *config), *config, &back, nullptr).ok());
+  EXPECT_EQ(Dump(back, *config), Dump(ps, *config));
+  EXPECT_EQ(back.profile.tz, nullptr);
+  EXPECT_TRUE(back.profile.history.empty());
+}
+
+TEST(StoreCodecTest, RoundTripsLargeHistory) {
+  auto config = MakeTestConfig();
+  ProfileState ps = MakeProfileState(*config, "bob", 1000, 3);
+  ProfileState back;
+  ASSERT_TRUE(DecodeProfileState(Encode(ps, *config), *config, &back, nullptr).ok());
+  ASSERT_EQ(back.profile.history.size(), 1000u);
+  EXPECT_EQ(Dump(back, *config), Dump(ps, *config));
+  // Names point into the config's rules, not into the decoded bytes.
+  EXPECT_EQ(back.profile.history[0].name.data(), config->history.rules[0].name.data());
+}
+
+TEST(StoreCodecTest, RestoresInstancesInEveryStateWithSharedTriggersAndNoTimerToken) {
+  auto config = MakeTestConfig();
+  ProfileState ps = MakeProfileState(*config, "carol", 2, 4);
+  ProfileState back;
+  ASSERT_TRUE(DecodeProfileState(Encode(ps, *config), *config, &back, nullptr).ok());
+  ASSERT_EQ(back.instances.size(), 6u);
+  for (size_t i = 0; i < back.instances.size(); ++i) {
+    const Instance& inst = back.instances[i];
+    EXPECT_EQ(inst.state, static_cast<Instance::State>(i));
+    EXPECT_EQ(inst.journey, config->journeys[inst.journey_index]);
+    EXPECT_EQ(inst.timer_token, 0u);
+  }
+  // Instances 0 and 3 were started by the same event: still one shared copy.
+  EXPECT_EQ(back.instances[0].trigger, back.instances[3].trigger);
+  EXPECT_NE(back.instances[0].trigger, back.instances[1].trigger);
+  EXPECT_EQ(back.instances[2].trigger, nullptr);
+}
+
+TEST(StoreCodecTest, ValuesRoundTripIncludingEdgeNumbers) {
+  Value v = Value(Value::Object{
+      {"list", Value(Value::List{1, -0.0, 1e300, -1e-300, true, false, nullptr, ""})},
+      {"obj", Value(Value::Object{{"ü", Value(Value::Object{})}, {"", Value(Value::List{})}})},
+      {"inf", std::numeric_limits<double>::infinity()}});
+  std::string bytes;
+  EncodeValue(v, &bytes);
+  Value back;
+  ASSERT_TRUE(DecodeValue(bytes, &back).ok());
+  EXPECT_EQ(back, v);
+  EXPECT_TRUE(std::signbit(back.Find("list")->as_list()[1].as_number()));
+}
+
+TEST(StoreCodecTest, RejectsOtherVersionByte) {
+  auto config = MakeTestConfig();
+  std::string bytes = Encode(MakeProfileState(*config, "dave", 1, 5), *config);
+  bytes[0] = char(kCodecVersion + 1);
+  ProfileState back;
+  Status s = DecodeProfileState(bytes, *config, &back, nullptr);
+  EXPECT_EQ(s.code(), Status::Code::kParseError);
+  EXPECT_EQ(s.message(), "profile state: format version 2, expected 1 at byte 0");
+
+  OutboxEntry entry;
+  std::string outbox;
+  EncodeOutboxValue(entry, &outbox);
+  outbox[0] = 0;
+  EXPECT_EQ(DecodeOutboxValue(outbox, &entry).message(),
+            "outbox entry: format version 0, expected 1 at byte 0");
+}
+
+TEST(StoreCodecTest, RejectsEveryTruncation) {
+  auto config = MakeTestConfig();
+  std::string bytes = Encode(MakeProfileState(*config, "erin", 5, 6), *config);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    ProfileState back;
+    Status s = DecodeProfileState(std::string_view(bytes).substr(0, n), *config, &back, nullptr);
+    ASSERT_EQ(s.code(), Status::Code::kParseError) << "prefix of " << n << " bytes";
+    EXPECT_NE(s.message().find(" at byte "), std::string::npos) << s.message();
+  }
+}
+
+TEST(StoreCodecTest, NamesTheFieldThatIsWrong) {
+  auto config = MakeTestConfig();
+  std::string bytes = Encode(MakeProfileState(*config, "erin", 0, 6), *config);
+  ProfileState back;
+  EXPECT_EQ(DecodeProfileState(bytes + "x", *config, &back, nullptr).message(),
+            "profile state: 1 trailing bytes at byte " + std::to_string(bytes.size()));
+  // The key's length claims more bytes than there are.
+  std::string bad = std::string(1, char(kCodecVersion)) + "\x7f" + "abc";
+  ProfileState back2;
+  EXPECT_EQ(DecodeProfileState(bad, *config, &back2, nullptr).message(),
+            "profile.key: count 127 exceeds the remaining bytes at byte 2");
+}
+
+TEST(StoreCodecTest, RejectsDeepNestingAndHugeCounts) {
+  std::string deep;
+  for (int i = 0; i < 1000; ++i) deep += "\x05\x01";  // list of one list of ...
+  deep += '\x00';
+  Value v;
+  EXPECT_NE(DecodeValue(deep, &v).message().find("nested too deep"), std::string::npos);
+
+  std::string huge = "\x05\xff\xff\xff\xff\x0f";  // a list claiming 4 billion items
+  EXPECT_NE(DecodeValue(huge, &v).message().find("exceeds the remaining bytes"), std::string::npos);
+  EXPECT_NE(DecodeValue("\x09", &v).message().find("unknown value tag 9"), std::string::npos);
+  EXPECT_NE(DecodeValue("\x03\x01\x02", &v).message().find("truncated"), std::string::npos);
+  EXPECT_NE(DecodeValue(std::string("\x04\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f"), &v)
+                .message()
+                .find("varint overflows"),
+            std::string::npos);
+}
+
+TEST(StoreCodecTest, GarbageAndBitFlipsNeverCrash) {
+  auto config = MakeTestConfig();
+  std::string valid = Encode(MakeProfileState(*config, "frank", 20, 7), *config);
+  std::mt19937_64 rng(42);
+  int rejected = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string bytes;
+    if (i % 2 == 0) {
+      bytes = valid;
+      for (int flips = 1 + rng() % 4; flips > 0; --flips) {
+        bytes[rng() % bytes.size()] ^= char(1 << (rng() % 8));
+      }
+    } else {
+      bytes.resize(rng() % 200);
+      for (char& c : bytes) c = char(rng());
+      if (!bytes.empty()) bytes[0] = char(kCodecVersion);
+    }
+    ProfileState back;
+    rejected += !DecodeProfileState(bytes, *config, &back, nullptr).ok();
+  }
+  EXPECT_GT(rejected, 9000);  // most random inputs are malformed
+}
+
+TEST(StoreCodecTest, DropsInstancesOfRemovedJourneysAndReportsThem) {
+  auto config = MakeTestConfig();
+  ProfileState ps = MakeProfileState(*config, "gina", 0, 8);
+  std::string bytes = Encode(ps, *config);
+
+  auto changed = MakeTestConfig();
+  changed->journeys.erase(changed->journeys.begin());  // welcome removed; cart moves to index 0
+  ProfileState back;
+  DecodeReport report;
+  ASSERT_TRUE(DecodeProfileState(bytes, *changed, &back, &report).ok());
+  ASSERT_EQ(back.instances.size(), 3u);  // the abandoned_cart ones
+  for (const Instance& inst : back.instances) {
+    EXPECT_EQ(inst.journey->id, "abandoned_cart");
+    EXPECT_EQ(inst.journey_index, 0u);
+  }
+  ASSERT_EQ(report.dropped_instances.size(), 3u);
+  EXPECT_EQ(report.dropped_instances[0].journey_id, "welcome");
+  EXPECT_EQ(report.dropped_instances[0].instance_id, ps.instances[0].id);
+  EXPECT_EQ(report.dropped_instances[0].reason, "journey no longer configured");
+  EXPECT_EQ(report.dropped_memories, 1u);
+  ASSERT_EQ(back.journeys.size(), 1u);
+  EXPECT_EQ(back.journeys[0].journey_index, 0u);
+}
+
+TEST(StoreCodecTest, DropsInstancesOfOldVersionsButKeepsReentryMemory) {
+  auto config = MakeTestConfig();
+  std::string bytes = Encode(MakeProfileState(*config, "hank", 0, 9), *config);
+  auto changed = MakeTestConfig();
+  auto cart = std::make_shared<JourneyDef>(*changed->journeys[1]);
+  cart->version = 3;
+  changed->journeys[1] = cart;
+  ProfileState back;
+  DecodeReport report;
+  ASSERT_TRUE(DecodeProfileState(bytes, *changed, &back, &report).ok());
+  ASSERT_EQ(report.dropped_instances.size(), 3u);
+  EXPECT_EQ(report.dropped_instances[0].reason, "version 2 replaced by 3");
+  EXPECT_EQ(back.journeys.size(), 2u);
+  EXPECT_EQ(report.dropped_memories, 0u);
+}
+
+TEST(StoreCodecTest, DropsInstancesWhoseStepMoved) {
+  auto config = MakeTestConfig();
+  std::string bytes = Encode(MakeProfileState(*config, "ivy", 0, 10), *config);
+  auto changed = MakeTestConfig();
+  auto welcome = std::make_shared<JourneyDef>(*changed->journeys[0]);
+  std::swap(welcome->steps[0], welcome->steps[2]);  // edited without a version bump
+  changed->journeys[0] = welcome;
+  ProfileState back;
+  DecodeReport report;
+  ASSERT_TRUE(DecodeProfileState(bytes, *changed, &back, &report).ok());
+  // Instances 0 (step 0) and 2 (step 2) of welcome point at moved steps; 4 has ended (kEnd).
+  ASSERT_EQ(report.dropped_instances.size(), 2u);
+  EXPECT_EQ(report.dropped_instances[0].reason, "step 'send_welcome' no longer at position 0");
+}
+
+TEST(StoreCodecTest, ResolvesHistorySegmentsAndChannelsById) {
+  auto config = MakeTestConfig();
+  ProfileState ps = MakeProfileState(*config, "jack", 9, 11);  // 3 of each history rule
+  std::string bytes = Encode(ps, *config);
+
+  auto changed = MakeTestConfig();
+  changed->history.rules.erase(changed->history.rules.begin() + 1);  // Product Viewed unused
+  changed->history.rules[0].properties = false;                      // where: no longer reads
+  changed->segments.erase(changed->segments.begin());                // vip removed
+  changed->segments.push_back(SegmentDef{"new_segment", "new", {}});
+  changed->channels.erase(changed->channels.begin() + 1);  // sms removed
+  ProfileState back;
+  DecodeReport report;
+  ASSERT_TRUE(DecodeProfileState(bytes, *changed, &back, &report).ok());
+
+  EXPECT_EQ(report.dropped_history, 3u);
+  ASSERT_EQ(back.profile.history.size(), 6u);
+  for (const HistoryEntry& h : back.profile.history) EXPECT_EQ(h.properties, nullptr);
+  EXPECT_EQ(report.dropped_segments, 1u);
+  EXPECT_EQ(back.segments, (std::vector<uint8_t>{0, 1, 0}));  // newsletter moved to index 1
+  EXPECT_EQ(report.dropped_sends, 1u);
+  ASSERT_EQ(back.sends.size(), 2u);
+  EXPECT_EQ(back.sends.records()[1].channel, 0);  // email
+}
+
+TEST(StoreCodecTest, AppliesTheHistoryLimitKeepingTheNewest) {
+  auto config = MakeTestConfig();
+  ProfileState ps = MakeProfileState(*config, "kim", 30, 12);
+  std::string bytes = Encode(ps, *config);
+  config->history.max_entries = 10;
+  ProfileState back;
+  DecodeReport report;
+  ASSERT_TRUE(DecodeProfileState(bytes, *config, &back, &report).ok());
+  ASSERT_EQ(back.profile.history.size(), 10u);
+  EXPECT_EQ(back.profile.history.front().time, ps.profile.history[20].time);
+  EXPECT_EQ(report.dropped_history, 20u);
+}
+
+TEST(StoreCodecTest, OutboxTimeAndBytesValuesRoundTrip) {
+  OutboxEntry entry;
+  entry.json = R"({"id":"m1","to":"zoë@example.com"})";
+  entry.status = DeliveryStatus::kFailed;
+  entry.attempts = 5;
+  entry.next_attempt = FromMillis(-5);
+  entry.detail = "HTTP 503: busy";
+  std::string bytes;
+  EncodeOutboxValue(entry, &bytes);
+  OutboxEntry back;
+  ASSERT_TRUE(DecodeOutboxValue(bytes, &back).ok());
+  EXPECT_EQ(back.json, entry.json);
+  EXPECT_EQ(back.status, entry.status);
+  EXPECT_EQ(back.attempts, 5u);
+  EXPECT_EQ(back.next_attempt, entry.next_attempt);
+  EXPECT_EQ(back.detail, entry.detail);
+  bytes[bytes.size() - entry.detail.size() - 1 - 1 - 1 - 1] = 7;  // the status byte
+  EXPECT_EQ(DecodeOutboxValue(bytes, &back).message(), "outbox.status: unknown delivery status 7");
+
+  std::string t;
+  EncodeTimeValue(FromMillis(1767225600123), &t);
+  EXPECT_EQ(*DecodeTimeValue(t), FromMillis(1767225600123));
+  EXPECT_FALSE(DecodeTimeValue(t.substr(0, 2)).ok());
+  std::string b;
+  EncodeBytesValue("profile-1", &b);
+  EXPECT_EQ(*DecodeBytesValue(b), "profile-1");
+  EXPECT_FALSE(DecodeBytesValue("").ok());
+}
+
+}  // namespace
+}  // namespace waymark::store
