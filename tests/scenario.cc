@@ -94,6 +94,10 @@ void ParseExpectations(const YAML::Node& x, Scenario* s) {
       j.completed = OptNum(n, "completed");
       j.converted = OptNum(n, "converted");
       j.converted_control = OptNum(n, "converted_control");
+      j.customers = OptNum(n, "customers");
+      j.customers_control = OptNum(n, "customers_control");
+      j.customers_converted = OptNum(n, "customers_converted");
+      j.customers_converted_control = OptNum(n, "customers_converted_control");
       if (n["exits"])
         for (const auto& e : n["exits"])
           j.exits.emplace_back(e.first.Scalar(), e.second.as<uint64_t>());

@@ -24,6 +24,8 @@ struct ExpectedSuppression {
 struct ExpectedJourney {
   std::string id;
   std::optional<uint64_t> entered, control, active, completed, converted, converted_control;
+  std::optional<uint64_t> customers, customers_control, customers_converted,
+      customers_converted_control;
   std::vector<std::pair<std::string, uint64_t>> exits;    // reason -> count
   std::vector<std::pair<std::string, uint64_t>> skipped;  // reason -> count
 };

@@ -120,6 +120,18 @@ void CheckJourneys(const Scenario& s, const EngineResults& r) {
     if (x.converted) {
       EXPECT_EQ(*x.converted, st.converted);
     }
+    if (x.customers) {
+      EXPECT_EQ(*x.customers, st.customers);
+    }
+    if (x.customers_control) {
+      EXPECT_EQ(*x.customers_control, st.customers_control);
+    }
+    if (x.customers_converted) {
+      EXPECT_EQ(*x.customers_converted, st.customers_converted);
+    }
+    if (x.customers_converted_control) {
+      EXPECT_EQ(*x.customers_converted_control, st.customers_converted_control);
+    }
     if (x.converted_control) {
       EXPECT_EQ(*x.converted_control, st.converted_control);
     }

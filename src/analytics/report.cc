@@ -79,24 +79,27 @@ void AppendStep(const StepDef& s, const StepStats& st, std::string* out) {
 void AppendGoal(const JourneyDef& j, const JourneyStats& st, std::string* out) {
   if (!j.has_goal) return;
   uint64_t treated = st.entered - st.entered_control;
-  Lift lift = ComputeLift(st.converted, treated, st.converted_control, st.entered_control);
   *out += "  goal: " + j.goal_event + " within " + FormatDuration(j.goal_window) + " of entry\n";
-  *out += "    treated  " + Rate(st.converted, treated);
-  if (st.revenue > 0) *out += ", revenue " + Money(st.revenue);
+  *out += "    treated  instances " + Rate(st.converted, treated) + "; customers " +
+          Rate(st.customers_converted, st.customers);
+  if (st.revenue > 0) *out += "; revenue " + Money(st.revenue);
   *out += "\n";
   if (!HasHoldout(j)) {
     *out += "    control  none (add a holdout step to measure lift)\n";
     return;
   }
-  *out += "    control  " + Rate(st.converted_control, st.entered_control);
-  if (st.revenue_control > 0) *out += ", revenue " + Money(st.revenue_control);
+  *out += "    control  instances " + Rate(st.converted_control, st.entered_control) +
+          "; customers " + Rate(st.customers_converted_control, st.customers_control);
+  if (st.revenue_control > 0) *out += "; revenue " + Money(st.revenue_control);
   *out += "\n";
+  // Customers are the independent unit: one customer's repeated entries share their behaviour.
+  Lift lift = ComputeLift(st.customers_converted, st.customers, st.customers_converted_control,
+                          st.customers_control);
   if (lift.has_control) {
-    *out += "    difference " + Points(lift.difference) + " (95% CI " +
-            Points(lift.difference_ci.low) + " to " + Points(lift.difference_ci.high) +
-            "; instances, not customers)\n";
+    *out += "    difference " + Points(lift.difference) + " per customer (95% CI " +
+            Points(lift.difference_ci.low) + " to " + Points(lift.difference_ci.high) + ")\n";
   } else {
-    *out += "    difference n/a (needs instances in both groups)\n";
+    *out += "    difference n/a (needs customers in both groups)\n";
   }
   if (st.goal_unobserved > 0) {
     *out += "    " + Plural(st.goal_unobserved, "goal window was", "goal windows were") +
@@ -272,8 +275,22 @@ std::string FormatReportJson(const Config& config, const EngineResults& r, const
              ",\"control_conversions\":" + std::to_string(st.converted_control) +
              ",\"treated_rate\":" + Fixed(lift.treated_rate, 6) +
              ",\"control_rate\":" + Fixed(lift.control_rate, 6) +
+             ",\"customers\":" + std::to_string(st.customers) +
+             ",\"customers_converted\":" + std::to_string(st.customers_converted) +
+             ",\"customers_control\":" + std::to_string(st.customers_control) +
+             ",\"customers_converted_control\":" +
+             std::to_string(st.customers_converted_control) +
+             ",\"goal_windows_unobserved\":" + std::to_string(st.goal_unobserved) +
              ",\"revenue\":" + Fixed(st.revenue, 2) +
              ",\"revenue_control\":" + Fixed(st.revenue_control, 2);
+      // The interval is per customer (see AppendGoal).
+      Lift per_customer = ComputeLift(st.customers_converted, st.customers,
+                                      st.customers_converted_control, st.customers_control);
+      if (per_customer.has_control) {
+        out += ",\"customer_difference\":" + Fixed(per_customer.difference, 6) +
+               ",\"customer_difference_ci95\":[" + Fixed(per_customer.difference_ci.low, 6) +
+               "," + Fixed(per_customer.difference_ci.high, 6) + "]";
+      }
       if (lift.has_control) {
         out += ",\"difference\":" + Fixed(lift.difference, 6) + ",\"difference_ci95\":[" +
                Fixed(lift.difference_ci.low, 6) + "," + Fixed(lift.difference_ci.high, 6) + "]";

@@ -47,6 +47,9 @@ struct JourneyMemory {
   std::string key;             // entry key value; "" for journeys without a key
   uint32_t entries = 0;
   Time last_entered = kTimeMin;
+  // For per-customer conversion: was any instance in the control group / did any convert.
+  bool control = false;
+  bool converted = false;
 };
 
 struct TraceEntry {

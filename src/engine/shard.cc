@@ -141,6 +141,8 @@ void Shard::Absorb(ProfileState* ps, std::unique_ptr<ProfileState> other) {
     JourneyMemory* mine = ps->Memory(m.journey_index, m.key);
     mine->entries += m.entries;
     mine->last_entered = std::max(mine->last_entered, m.last_entered);
+    mine->control |= m.control;
+    mine->converted |= m.converted;
   }
   for (Instance& inst : other->instances) {
     bool duplicate = false;
@@ -572,6 +574,7 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
       bool control = Bucket(ps->profile.key, j, s, 10'000) < s.holdout_basis_points;
       if (control && !inst->control) {
         inst->control = true;
+        ps->Memory(inst->journey_index, inst->key)->control = true;
         stats.entered_control++;
       }
       Bump(&ss.arms, control ? "control" : "treated");
@@ -780,6 +783,7 @@ void Shard::End(ProfileState* ps, Instance* inst, const std::string& reason) {
 void Shard::Convert(ProfileState* ps, Instance* inst, const Event& goal) {
   JourneyStats& stats = StatsOf(*inst);
   inst->converted = true;
+  ps->Memory(inst->journey_index, inst->key)->converted = true;
   double revenue = 0;
   for (const std::string& prop : cfg_.settings.purchase.revenue_properties) {
     const Value* v = goal.properties.Find(prop);
@@ -829,11 +833,37 @@ void Shard::Finish(Time until, Time data_end) {
     for (const Instance& inst : slot->instances) {
       if (inst.active()) results_.journeys[inst.journey_index].active++;
     }
+    CountCustomers(*slot);
     if (slot->traced) results_.traces.emplace_back(slot->profile.key, slot->trace);
   }
 }
 
 // ---- helpers ----
+
+void Shard::CountCustomers(const ProfileState& ps) {
+  // A profile counts once per journey: in control if any of its entries was, converted if any
+  // of its entries reached the goal. Memories are few per profile; a quadratic scan is fine.
+  for (size_t i = 0; i < ps.journeys.size(); ++i) {
+    uint32_t journey = ps.journeys[i].journey_index;
+    bool first = true;
+    for (size_t k = 0; k < i; ++k) first &= ps.journeys[k].journey_index != journey;
+    if (!first) continue;
+    bool control = false, converted = false;
+    for (const JourneyMemory& m : ps.journeys) {
+      if (m.journey_index != journey) continue;
+      control |= m.control;
+      converted |= m.converted;
+    }
+    JourneyStats& st = results_.journeys[journey];
+    if (control) {
+      st.customers_control++;
+      st.customers_converted_control += converted ? 1 : 0;
+    } else {
+      st.customers++;
+      st.customers_converted += converted ? 1 : 0;
+    }
+  }
+}
 
 expr::EvalContext Shard::Context(const ProfileState& ps, const Event* e,
                                  const Instance* inst) const {

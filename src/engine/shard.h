@@ -106,6 +106,7 @@ class Shard {
   void End(ProfileState* ps, Instance* inst, const std::string& reason);
   void Convert(ProfileState* ps, Instance* inst, const Event& goal);
   void RemoveEnded(ProfileState* ps);
+  void CountCustomers(const ProfileState& ps);
 
   expr::EvalContext Context(const ProfileState& ps, const Event* e, const Instance* inst) const;
   Value RenderVars(const TemplateDef& tpl, const ProfileState& ps, const Instance& inst,

@@ -24,6 +24,10 @@ void JourneyStats::Add(const JourneyStats& o) {
   active += o.active;
   converted += o.converted;
   converted_control += o.converted_control;
+  customers += o.customers;
+  customers_control += o.customers_control;
+  customers_converted += o.customers_converted;
+  customers_converted_control += o.customers_converted_control;
   sent_after_data += o.sent_after_data;
   goal_unobserved += o.goal_unobserved;
   revenue += o.revenue;

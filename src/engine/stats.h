@@ -37,6 +37,11 @@ struct JourneyStats {
   uint64_t active = 0;             // filled at the end of a run
   uint64_t converted = 0;          // treated instances that reached the goal
   uint64_t converted_control = 0;  // control instances that reached the goal
+  // The same per customer (a profile counts once per journey however often it entered):
+  // the unit the lift interval is computed on, since instances of one customer are not
+  // independent.
+  uint64_t customers = 0, customers_control = 0;
+  uint64_t customers_converted = 0, customers_converted_control = 0;
   // Replay only: what happened after the last input event, which the data cannot confirm.
   uint64_t sent_after_data = 0;  // messages sent while timers drained past the last event
   uint64_t goal_unobserved = 0;  // goal windows still open at the last event
