@@ -100,6 +100,18 @@ if [ -d "$data" ]; then
     "$waymark" replay --quiet --config "$src/examples/retail" \
     --events "$data/taobao-userbehavior-head/UserBehavior1.csv" --mapping "$src/mappings/taobao.yaml" \
     --trace 100
+  expect "trace narrowed to one journey" 0 "journey referral: sent 'ask' on in_app" \
+    "$waymark" replay --quiet --config "$src/examples/retail" \
+    --events "$data/taobao-userbehavior-head/UserBehavior1.csv" --mapping "$src/mappings/taobao.yaml" \
+    --trace 100 --trace-journey referral
+  out=$("$waymark" replay --quiet --config "$src/examples/retail" \
+    --events "$data/taobao-userbehavior-head/UserBehavior1.csv" --mapping "$src/mappings/taobao.yaml" \
+    --trace 100 --trace-journey referral)
+  if [[ "$out" == *"journey browse_abandonment"* ]]; then
+    echo "FAIL trace narrowed to one journey: other journeys' lines remain"; failures=$((failures + 1))
+  else
+    pass=$((pass + 1))
+  fi
   expect "unsorted Tmall log replays sorted" 0 "9,999 read from 9,999 rows" \
     "$waymark" replay --quiet --config "$src/examples/retail" \
     --events "$data/tmall-ijcai15-user-log-head/user_log.csv" --mapping "$src/mappings/tmall.yaml"

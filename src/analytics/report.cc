@@ -278,8 +278,7 @@ std::string FormatReportJson(const Config& config, const EngineResults& r, const
              ",\"customers\":" + std::to_string(st.customers) +
              ",\"customers_converted\":" + std::to_string(st.customers_converted) +
              ",\"customers_control\":" + std::to_string(st.customers_control) +
-             ",\"customers_converted_control\":" +
-             std::to_string(st.customers_converted_control) +
+             ",\"customers_converted_control\":" + std::to_string(st.customers_converted_control) +
              ",\"goal_windows_unobserved\":" + std::to_string(st.goal_unobserved) +
              ",\"revenue\":" + Fixed(st.revenue, 2) +
              ",\"revenue_control\":" + Fixed(st.revenue_control, 2);
@@ -288,8 +287,8 @@ std::string FormatReportJson(const Config& config, const EngineResults& r, const
                                       st.customers_converted_control, st.customers_control);
       if (per_customer.has_control) {
         out += ",\"customer_difference\":" + Fixed(per_customer.difference, 6) +
-               ",\"customer_difference_ci95\":[" + Fixed(per_customer.difference_ci.low, 6) +
-               "," + Fixed(per_customer.difference_ci.high, 6) + "]";
+               ",\"customer_difference_ci95\":[" + Fixed(per_customer.difference_ci.low, 6) + "," +
+               Fixed(per_customer.difference_ci.high, 6) + "]";
       }
       if (lift.has_control) {
         out += ",\"difference\":" + Fixed(lift.difference, 6) + ",\"difference_ci95\":[" +

@@ -20,9 +20,10 @@ struct ReplayOptions {
   int shards = 1;
   std::string outbox;
   std::string suppressions;
-  std::string report;              // JSON report file
-  std::vector<std::string> trace;  // profile ids
-  std::string trace_file;          // where to write the trace; stdout when empty
+  std::string report;                       // JSON report file
+  std::vector<std::string> trace;           // profile ids
+  std::string trace_file;                   // where to write the trace; stdout when empty
+  std::vector<std::string> trace_journeys;  // only these journeys' lines (and the events)
   bool strict = false;
   std::string order = "sort";  // sort | stream
   std::string reorder_window = "1h";

@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   replay->add_option("--report", r.report, "write the report as JSON here");
   replay->add_option("--trace", r.trace, "explain every decision about this profile id");
   replay->add_option("--trace-file", r.trace_file, "write the trace here instead of stdout");
+  replay->add_option("--trace-journey", r.trace_journeys,
+                     "keep only this journey's lines (and the events) in the trace");
   replay->add_flag("--strict", r.strict, "stop at the first bad input row");
   replay->add_option("--order", r.order,
                      "sort (default): sort all events by time; stream: "

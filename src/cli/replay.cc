@@ -114,7 +114,19 @@ bool WriteText(const std::string& path, const std::string& text) {
   return bool(out);
 }
 
-std::string FormatTrace(const EngineResults& r, const std::vector<std::string>& ids) {
+// True when a trace line belongs in a trace narrowed to `journeys` (empty: everything).
+bool KeepTraceLine(const std::string& text, const std::vector<std::string>& journeys) {
+  if (journeys.empty() || text.rfind("event ", 0) == 0 || text.rfind("merge", 0) == 0) return true;
+  for (const std::string& j : journeys) {
+    if (text.rfind("journey " + j + ":", 0) == 0 || text.rfind("journey " + j + " v", 0) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string FormatTrace(const EngineResults& r, const std::vector<std::string>& ids,
+                        const std::vector<std::string>& journeys) {
   std::string out;
   if (r.traces.empty()) {
     for (const std::string& id : ids) out += "trace " + id + ": no such profile in the input\n";
@@ -122,7 +134,11 @@ std::string FormatTrace(const EngineResults& r, const std::vector<std::string>& 
   }
   for (const auto& [key, lines] : r.traces) {
     out += "trace of profile " + key + " (" + std::to_string(lines.size()) + " lines)\n";
-    for (const TraceEntry& t : lines) out += "  " + FormatIsoTime(t.time) + "  " + t.text + "\n";
+    for (const TraceEntry& t : lines) {
+      if (KeepTraceLine(t.text, journeys)) {
+        out += "  " + FormatIsoTime(t.time) + "  " + t.text + "\n";
+      }
+    }
   }
   return out;
 }
@@ -271,7 +287,7 @@ int Replay(const ReplayOptions& o) {
     return kExitFailure;
   std::fputs(FormatReportText(**config, results, run).c_str(), stdout);
   if (!o.trace.empty()) {
-    std::string trace = FormatTrace(results, o.trace);
+    std::string trace = FormatTrace(results, o.trace, o.trace_journeys);
     if (o.trace_file.empty()) {
       std::fputs(("\n" + trace).c_str(), stdout);
     } else if (!WriteText(o.trace_file, trace)) {
