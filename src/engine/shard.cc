@@ -454,9 +454,9 @@ void Shard::TryEnter(ProfileState* ps, uint32_t journey_index, const Event* trig
   inst.journey_index = journey_index;
   inst.key = key;
   if (trigger != nullptr) {
-    if (*shared == nullptr) {
-      // Instances keep what conditions and templates can read of the trigger, not its source.
-      // TODO(perf): keep only the properties that the journey's conditions and templates read.
+    if (*shared == nullptr || !j.trigger_needs.all) {
+      // Instances keep what conditions and templates can read of the trigger: its fields, and
+      // of its properties only those the journey reads (all of them if any reader needs that).
       auto slim = std::make_shared<Event>();
       slim->type = trigger->type;
       slim->name = trigger->name;
@@ -464,11 +464,22 @@ void Shard::TryEnter(ProfileState* ps, uint32_t journey_index, const Event* trig
       slim->anonymous_id = trigger->anonymous_id;
       slim->message_id = trigger->message_id;
       slim->timestamp = trigger->timestamp;
-      slim->properties = trigger->properties;
-      slim->traits = trigger->traits;
-      *shared = std::move(slim);
+      if (j.trigger_needs.all) {
+        slim->properties = trigger->properties;
+        slim->traits = trigger->traits;
+      } else if (trigger->properties.is_object()) {
+        slim->properties = Value::EmptyObject();
+        for (const Value::Member& m : trigger->properties.as_object()) {
+          if (j.trigger_needs.Wants(m.first)) slim->properties.Set(m.first, m.second);
+        }
+      }
+      if (j.trigger_needs.all) {
+        *shared = std::move(slim);
+      } else {
+        inst.trigger = std::move(slim);
+      }
     }
-    inst.trigger = *shared;
+    if (inst.trigger == nullptr) inst.trigger = *shared;
   }
   inst.entered_at = now_;
   mem->entries++;

@@ -515,6 +515,22 @@ std::string OperandText(const Operand& op) {
 
 std::string Expr::EvalText(const EvalContext& ctx) const { return OperandText(Eval(ctx)); }
 
+void Expr::CollectTriggerProperties(std::vector<std::string>* names, bool* all) const {
+  for (const Node& n : nodes_) {
+    if (n.op != Op::kPath || n.root != Root::kTrigger) continue;
+    if (n.field == Field::kTraits) {
+      *all = true;
+    } else if (n.field == Field::kPath) {
+      if (n.num_parts == 0) {
+        *all = true;
+        continue;
+      }
+      const std::string& first = strings_[n.first_part];
+      if (std::find(names->begin(), names->end(), first) == names->end()) names->push_back(first);
+    }
+  }
+}
+
 std::string Expr::Explain(const EvalContext& ctx) const {
   Evaluator ev(*this, ctx);
   std::string out;

@@ -160,6 +160,10 @@ class Expr {
   // Event names this expression counts in history, with the longest window asked for each
   // (Duration::max() when unbounded).
   const std::vector<HistoryPolicy::Rule>& history_needs() const { return history_needs_; }
+
+  // Adds to `names` the first-level trigger properties the expression reads (`trigger.cart_id`
+  // adds "cart_id"); sets `*all` when it reads the trigger's properties or traits as a whole.
+  void CollectTriggerProperties(std::vector<std::string>* names, bool* all) const;
   // True when the expression reads `now` or a windowed history function (needs re-evaluation
   // as time passes).
   bool time_dependent() const { return time_dependent_; }

@@ -161,6 +161,10 @@ struct JourneyDef {
 
   std::vector<StepDef> steps;  // steps[0] is the entry step
   int StepIndex(std::string_view step_id) const;
+
+  // What instances must keep of their trigger's properties: what the journey's conditions read
+  // as trigger.* and its templates as event.* (computed by the loader).
+  VariableNeeds trigger_needs;
 };
 
 struct Settings {

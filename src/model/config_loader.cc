@@ -120,6 +120,7 @@ class Loader {
   void LoadSendStep(const Source& src, const YAML::Node& body, const JourneyDef& j, StepDef* s);
   void LoadWaitUntil(const Source& src, const YAML::Node& body, StepDef* s);
   void CheckGraph(const Source& src, const YAML::Node& steps_node, const JourneyDef& j);
+  void ComputeTriggerNeeds(JourneyDef* j);
   void NoteHistory(const expr::Expr& e);
 
   expr::CompileEnv SegmentEnv() const;
@@ -882,6 +883,27 @@ bool Loader::LoadTrigger(const Source& src, const YAML::Node& node, JourneyDef* 
   return true;
 }
 
+void Loader::ComputeTriggerNeeds(JourneyDef* j) {
+  VariableNeeds& needs = j->trigger_needs;
+  needs.any = true;
+  auto from_expr = [&](const expr::Expr& e) {
+    e.CollectTriggerProperties(&needs.members, &needs.all);
+  };
+  for (const JourneyDef::ExitRule& x : j->exits) from_expr(x.filter);
+  from_expr(j->goal_filter);
+  for (const StepDef& s : j->steps) {
+    from_expr(s.wait_filter);
+    for (const StepDef::Branch& b : s.branches) from_expr(b.condition);
+    if (s.template_index >= 0) {
+      const VariableNeeds& t = config_->templates[s.template_index].event;
+      needs.all |= t.all || t.Wants("properties");
+      for (const std::string& m : t.members) {
+        if (!needs.Wants(m)) needs.members.push_back(m);
+      }
+    }
+  }
+}
+
 void Loader::LoadJourney(const Source& src, const YAML::Node& node) {
   if (!CheckKeys(src, node,
                  {"id", "name", "description", "stage", "version", "trigger", "key", "reentry",
@@ -984,6 +1006,7 @@ void Loader::LoadJourney(const Source& src, const YAML::Node& node) {
       *target = idx;
     }
   }
+  ComputeTriggerNeeds(j.get());
   // A step that failed to load has no edges; graph errors would only repeat that problem.
   if (errors_.size() == errors_before) CheckGraph(src, steps, *j);
   config_->journeys.push_back(std::move(j));
