@@ -218,15 +218,17 @@ Response IngestHandler::Handle(const Request& req) const {
                        ErrorCode::kNotFound, "no endpoint at " + std::string(path));
 }
 
-bool IngestHandler::Authorized(const Request& req, const Value& body) const {
+IngestHandler::Auth IngestHandler::HeaderAuth(const Request& req) const {
   std::string_view auth = req[http::field::authorization];
-  if (StartsWithNoCase(auth, "basic ")) {
-    // Segment's scheme: the write key is the user name and the password is empty.
-    std::optional<std::string> decoded = DecodeBase64(auth.substr(6));
-    if (!decoded || decoded->empty() || decoded->back() != ':') return false;
-    decoded->pop_back();
-    return options_->write_keys.contains(*decoded);
-  }
+  if (!StartsWithNoCase(auth, "basic ")) return Auth::kAbsent;
+  // Segment's scheme: the write key is the user name and the password is empty.
+  std::optional<std::string> decoded = DecodeBase64(auth.substr(6));
+  if (!decoded || decoded->empty() || decoded->back() != ':') return Auth::kBad;
+  decoded->pop_back();
+  return options_->write_keys.contains(*decoded) ? Auth::kGood : Auth::kBad;
+}
+
+bool IngestHandler::BodyAuthorized(const Value& body) const {
   const Value* key = body.Find("writeKey");
   return key != nullptr && key->is_string() && options_->write_keys.contains(key->as_string());
 }
@@ -247,6 +249,18 @@ Response IngestHandler::HandleIngest(const Request& req, std::string_view path) 
                              path, limit, batch ? "max_batch_bytes" : "max_event_bytes"),
                  1);
   }
+  auto unauthorized = [&] {
+    Response res = error(http::status::unauthorized, ErrorCode::kUnauthorized,
+                         "a valid write key is required: HTTP Basic auth with the write key as "
+                         "user name and an empty password, or a 'writeKey' field",
+                         1);
+    res.set(http::field::www_authenticate, "Basic realm=\"waymark\"");
+    return res;
+  };
+  // A Basic header decides before the body is parsed; without one the body's writeKey does.
+  Auth header_auth = HeaderAuth(req);
+  if (header_auth == Auth::kBad) return unauthorized();
+
   const Time received_at = clock_->Now();
   Result<Value> body = ParseJson(req.body());
   if (!body.ok()) {
@@ -256,14 +270,7 @@ Response IngestHandler::HandleIngest(const Request& req, std::string_view path) 
     return error(http::status::bad_request, ErrorCode::kInvalidBody,
                  "expected a JSON object, got " + std::string(JsonTypeName(*body)), 1);
   }
-  if (!Authorized(req, *body)) {
-    Response res = error(http::status::unauthorized, ErrorCode::kUnauthorized,
-                         "a valid write key is required: HTTP Basic auth with the write key as "
-                         "user name and an empty password, or a 'writeKey' field",
-                         1);
-    res.set(http::field::www_authenticate, "Basic realm=\"waymark\"");
-    return res;
-  }
+  if (header_auth == Auth::kAbsent && !BodyAuthorized(*body)) return unauthorized();
 
   std::vector<Event> events;
   std::string rejected;  // JSON array elements, comma-separated

@@ -61,8 +61,11 @@ class IngestHandler {
  private:
   Response HandleIngest(const Request& req, std::string_view path) const;
   Response HandleAdmin(const Request& req, std::string_view path) const;
-  // Whether the Authorization header or the body's writeKey names a known write key.
-  bool Authorized(const Request& req, const Value& body) const;
+  // kGood/kBad: an "Authorization: Basic" header names a known write key or not; kAbsent: no
+  // Basic header, so the body's writeKey decides.
+  enum class Auth { kGood, kBad, kAbsent };
+  Auth HeaderAuth(const Request& req) const;
+  bool BodyAuthorized(const Value& body) const;
 
   const ServerOptions* options_;
   IngestSink* sink_;

@@ -168,6 +168,7 @@ TEST_F(HandlerTest, AuthRejectsEverythingElseWith401) {
       {"Basic d2s6cHc=", R"({"userId":"u"})"},                            // wk:pw, a password
       {"Basic !!!", R"({"userId":"u"})"},
       {"Bearer wk", R"({"userId":"u"})"},
+      {testing::BasicAuth("nope"), "{not json"},  // decided before the body is parsed
   };
   for (const Case& c : cases) {
     Response res = Post("/v1/identify", c.body, c.auth);
