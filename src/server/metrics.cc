@@ -6,12 +6,15 @@ namespace waymark::server {
 
 std::string_view ErrorCodeName(ErrorCode code) {
   static constexpr std::string_view kNames[kErrorCodeCount] = {
-      "invalid_json",    "invalid_body", "invalid_event",    "event_too_large",
-      "body_too_large",  "unauthorized", "not_found",        "method_not_allowed",
-      "request_timeout", "overloaded",   "sink_unavailable", "bad_request",
-      "internal"};
+      "invalid_json",    "invalid_body",   "invalid_event",     "event_too_large",
+      "body_too_large",  "unauthorized",   "not_found",         "method_not_allowed",
+      "request_timeout", "overloaded",     "sink_unavailable",  "bad_request",
+      "internal",        "admin_disabled", "invalid_parameter", "invalid_request",
+      "invalid_journey"};
   return kNames[static_cast<int>(code)];
 }
+
+bool RejectsEvents(ErrorCode code) { return code < ErrorCode::kAdminDisabled; }
 
 void Metrics::RequestDone(int http_status, std::chrono::nanoseconds latency) {
   size_t s = 0;
@@ -39,6 +42,7 @@ std::string Metrics::Render() const {
   line("# HELP waymark_ingest_events_rejected_total Events not accepted, by reason.");
   line("# TYPE waymark_ingest_events_rejected_total counter");
   for (int i = 0; i < kErrorCodeCount; ++i) {
+    if (!RejectsEvents(static_cast<ErrorCode>(i))) continue;
     line(fmt::format("waymark_ingest_events_rejected_total{{reason=\"{}\"}} {}",
                      ErrorCodeName(static_cast<ErrorCode>(i)),
                      events_rejected_[i].load(std::memory_order_relaxed)));

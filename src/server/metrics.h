@@ -1,4 +1,4 @@
-// Metrics: the ingest server's counters and latency histogram, rendered as Prometheus text.
+// Metrics: the HTTP server's counters and latency histogram, rendered as Prometheus text.
 //
 // Every label set is fixed at compile time (status codes, rejection reasons), so recording is a
 // few relaxed atomic increments and never allocates. All members are safe to call from any
@@ -29,11 +29,20 @@ enum class ErrorCode : uint8_t {
   kOverloaded,        // 429: max_in_flight requests already being handled
   kSinkUnavailable,   // 503: the sink did not take the events
   kBadRequest,        // 400: HTTP-level garbage (unparseable request line or headers)
-  kInternal,          // 500: a bug; logged at ERROR
+  kInternal,          // 500: a bug, or an admin backend failure; logged at ERROR
+  // The admin API's own codes (never an event rejection reason):
+  kAdminDisabled,     // 404: no admin token configured, or no admin backend
+  kInvalidParameter,  // 400: a query parameter or the publish version is malformed
+  kInvalidRequest,    // 400: the admin backend refused the request as invalid
+  kInvalidJourney,    // 422: a journey posted for a new version does not validate
 };
-inline constexpr int kErrorCodeCount = 13;
+inline constexpr int kErrorCodeCount = 17;
 
 std::string_view ErrorCodeName(ErrorCode code);
+
+// Whether `code` can be a reason in waymark_ingest_events_rejected_total (the admin API's codes
+// cannot, and are left out of that metric).
+bool RejectsEvents(ErrorCode code);
 
 class Metrics {
  public:
@@ -63,8 +72,8 @@ class Metrics {
 
  private:
   // Statuses the server can answer with; anything else is counted under "other".
-  static constexpr std::array<int, 11> kStatuses = {200, 400, 401, 404, 405, 408,
-                                                    413, 429, 500, 503, 0};
+  static constexpr std::array<int, 13> kStatuses = {200, 201, 400, 401, 404, 405, 408,
+                                                    413, 422, 429, 500, 503, 0};
   static int Index(ErrorCode c) { return static_cast<int>(c); }
 
   std::atomic<uint64_t> events_accepted_{0};
