@@ -9,6 +9,7 @@
 
 #include "core/json.h"
 #include "ingest/segment_json.h"
+#include "server/admin_handler.h"
 #include "server/log.h"
 
 namespace waymark::server {
@@ -41,7 +42,7 @@ std::optional<EventType> TypeOfPath(std::string_view path) {
 
 bool IsIngestPath(std::string_view path) { return IsBatchPath(path) || TypeOfPath(path); }
 
-bool IsAdminPath(std::string_view path) {
+bool IsProbePath(std::string_view path) {
   return path == "/health" || path == "/ready" || path == "/metrics";
 }
 
@@ -181,15 +182,30 @@ Result<Event> EventFromMessage(Value message, std::optional<EventType> endpoint_
 }
 
 IngestHandler::IngestHandler(const ServerOptions* options, IngestSink* sink, const Clock* clock,
-                             Metrics* metrics)
-    : options_(options), sink_(sink), clock_(clock), metrics_(metrics) {}
+                             Metrics* metrics, AdminBackend* admin)
+    : options_(options),
+      sink_(sink),
+      clock_(clock),
+      metrics_(metrics),
+      admin_(std::make_unique<AdminHandler>(options, admin)) {}
+
+IngestHandler::~IngestHandler() = default;
 
 bool IngestHandler::CarriesEvents(const Request& req) {
   return req.method() == http::verb::post && IsIngestPath(PathOf(req.target()));
 }
 
+bool IngestHandler::RunsOnWorkers(const Request& req) const {
+  if (CarriesEvents(req)) return true;
+  std::string_view path = PathOf(req.target());
+  return admin_->backend() != nullptr && (AdminHandler::IsAdminPath(path) || path == "/metrics");
+}
+
 size_t IngestHandler::BodyLimit(std::string_view target) const {
-  return IsBatchPath(PathOf(target)) ? options_->max_batch_bytes : options_->max_event_bytes;
+  std::string_view path = PathOf(target);
+  if (IsBatchPath(path)) return options_->max_batch_bytes;
+  if (AdminHandler::IsAdminPath(path)) return options_->max_admin_body_bytes;
+  return options_->max_event_bytes;
 }
 
 Response IngestHandler::Handle(const Request& req) const {
@@ -204,7 +220,8 @@ Response IngestHandler::Handle(const Request& req) const {
     }
     return HandleIngest(req, path);
   }
-  if (IsAdminPath(path)) {
+  if (AdminHandler::IsAdminPath(path)) return admin_->Handle(req);
+  if (IsProbePath(path)) {
     if (req.method() != http::verb::get) {
       Response res =
           ErrorResponse(req.version(), req.keep_alive(), http::status::method_not_allowed,
@@ -212,7 +229,7 @@ Response IngestHandler::Handle(const Request& req) const {
       res.set(http::field::allow, "GET");
       return res;
     }
-    return HandleAdmin(req, path);
+    return HandleProbe(req, path);
   }
   return ErrorResponse(req.version(), req.keep_alive(), http::status::not_found,
                        ErrorCode::kNotFound, "no endpoint at " + std::string(path));
@@ -351,23 +368,34 @@ Response IngestHandler::HandleIngest(const Request& req, std::string_view path) 
       fmt::format("{{\"success\":true,\"accepted\":{},\"rejected\":[{}]}}", accepted, rejected));
 }
 
-Response IngestHandler::HandleAdmin(const Request& req, std::string_view path) const {
+Response IngestHandler::HandleProbe(const Request& req, std::string_view path) const {
   if (path == "/health") return JsonResponse(req, http::status::ok, "{\"status\":\"ok\"}");
   if (path == "/ready") {
     if (sink_->Ready()) return JsonResponse(req, http::status::ok, "{\"status\":\"ready\"}");
     return ErrorResponse(req.version(), req.keep_alive(), http::status::service_unavailable,
                          ErrorCode::kSinkUnavailable, "the event sink is not ready");
   }
-  if (!options_->admin_token.empty() &&
-      req[http::field::authorization] != "Bearer " + options_->admin_token) {
-    return ErrorResponse(req.version(), req.keep_alive(), http::status::unauthorized,
-                         ErrorCode::kUnauthorized,
-                         "/metrics requires 'Authorization: Bearer <admin token>'");
+  if (!options_->admin_token.empty() && !admin_->Authorized(req)) {
+    Response res = ErrorResponse(req.version(), req.keep_alive(), http::status::unauthorized,
+                                 ErrorCode::kUnauthorized,
+                                 "/metrics requires 'Authorization: Bearer <admin token>'");
+    res.set(http::field::www_authenticate, "Bearer realm=\"waymark\"");
+    return res;
+  }
+  std::string body = metrics_->Render();
+  if (AdminBackend* backend = admin_->backend()) {
+    try {
+      body += backend->RenderMetrics();
+    } catch (const std::exception& e) {
+      Log().error("admin backend failed to render metrics error=\"{}\"", e.what());
+      return ErrorResponse(req.version(), req.keep_alive(), http::status::internal_server_error,
+                           ErrorCode::kInternal, "internal error");
+    }
   }
   Response res(http::status::ok, req.version());
   res.set(http::field::content_type, "text/plain; version=0.0.4");
   res.keep_alive(req.keep_alive());
-  res.body() = metrics_->Render();
+  res.body() = std::move(body);
   res.prepare_payload();
   return res;
 }

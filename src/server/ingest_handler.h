@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <boost/beast/http.hpp>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,7 @@
 #include "core/status.h"
 #include "core/value.h"
 #include "model/event.h"
+#include "server/admin_backend.h"
 #include "server/ingest_server.h"
 #include "server/metrics.h"
 
@@ -41,26 +43,35 @@ std::string NewMessageId();
 Result<Event> EventFromMessage(Value message, std::optional<EventType> endpoint_type,
                                Time received_at, std::optional<Time> batch_sent_at);
 
+class AdminHandler;
+
 class IngestHandler {
  public:
-  // All pointers must outlive the handler.
+  // All pointers must outlive the handler. `admin` may be null: the admin API (/admin/...) is
+  // then disabled and /metrics carries the server's metrics only.
   IngestHandler(const ServerOptions* options, IngestSink* sink, const Clock* clock,
-                Metrics* metrics);
+                Metrics* metrics, AdminBackend* admin = nullptr);
+  ~IngestHandler();
 
-  // Whether the request carries events (POST to a /v1/ path) and so goes to the worker pool.
+  // Whether the request carries events (POST to a /v1/ path).
   static bool CarriesEvents(const Request& req);
 
+  // Whether the request may block and so goes to the worker pool: it carries events, or there is
+  // an admin backend and it is for /admin/ or /metrics (which call the backend).
+  bool RunsOnWorkers(const Request& req) const;
+
   // The response to `req`. Never throws; may block in IngestSink::Accept when the request
-  // carries events. Thread-safe.
+  // carries events, and in the admin backend. Thread-safe.
   Response Handle(const Request& req) const;
 
   // The largest body the request's target may have: max_batch_bytes for /v1/batch and
-  // /v1/import, max_event_bytes for other paths.
+  // /v1/import, max_admin_body_bytes under /admin/, max_event_bytes for other paths.
   size_t BodyLimit(std::string_view target) const;
 
  private:
   Response HandleIngest(const Request& req, std::string_view path) const;
-  Response HandleAdmin(const Request& req, std::string_view path) const;
+  // GET /health, /ready and /metrics.
+  Response HandleProbe(const Request& req, std::string_view path) const;
   // kGood/kBad: an "Authorization: Basic" header names a known write key or not; kAbsent: no
   // Basic header, so the body's writeKey decides.
   enum class Auth { kGood, kBad, kAbsent };
@@ -71,6 +82,7 @@ class IngestHandler {
   IngestSink* sink_;
   const Clock* clock_;
   Metrics* metrics_;
+  std::unique_ptr<AdminHandler> admin_;
   // Set while the sink fails, so that only the transitions are logged, not every request.
   mutable std::atomic<bool> sink_failing_{false};
 };

@@ -9,6 +9,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "server/admin_handler.h"
 #include "server/ingest_handler.h"
 #include "server/log.h"
 
@@ -31,8 +32,10 @@ class Session;
 
 class ServerImpl {
  public:
-  ServerImpl(ServerOptions options, IngestSink* sink, const Clock* clock)
-      : options_(std::move(options)), handler_(&options_, sink, clock, &metrics_) {}
+  ServerImpl(ServerOptions options, IngestSink* sink, const Clock* clock, AdminBackend* admin)
+      : options_(std::move(options)),
+        admin_api_(admin != nullptr && !options_.admin_token.empty()),
+        handler_(&options_, sink, clock, &metrics_, admin) {}
 
   Status Start();
   void Stop();
@@ -42,8 +45,12 @@ class ServerImpl {
   void Register(const std::shared_ptr<Session>& session);
   void Unregister(Session* session);
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+  size_t max_body_bytes() const {
+    return std::max(options_.max_batch_bytes, options_.max_admin_body_bytes);
+  }
 
   const ServerOptions options_;
+  const bool admin_api_;
   Metrics metrics_;
   IngestHandler handler_;
   std::atomic<int> in_flight_{0};
@@ -113,7 +120,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (server_->stopping()) return Close();
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(server_->options_.max_batch_bytes);
+    // The largest body of any path; OnHeader and the handler check each path's own limit.
+    parser_->body_limit(server_->max_body_bytes());
     if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
     idle_ = true;
     Arm(server_->options_.idle_timeout);
@@ -143,7 +151,9 @@ class Session : public std::enable_shared_from_this<Session> {
                             fmt::format("body is {} bytes; {} takes at most {} bytes", *length,
                                         std::string_view(header.target()), limit)),
               /*counted=*/false, /*body_unread=*/true);
-      server_->metrics_.EventsRejected(ErrorCode::kBodyTooLarge);
+      if (!AdminHandler::IsAdminPath(header.target())) {
+        server_->metrics_.EventsRejected(ErrorCode::kBodyTooLarge);
+      }
       return;
     }
     if (beast::iequals(header[http::field::expect], "100-continue")) {
@@ -179,10 +189,12 @@ class Session : public std::enable_shared_from_this<Session> {
           false, false);
     }
     if (ec == http::error::body_limit) {
-      server_->metrics_.EventsRejected(ErrorCode::kBodyTooLarge);
+      if (!AdminHandler::IsAdminPath(parser_->get().target())) {
+        server_->metrics_.EventsRejected(ErrorCode::kBodyTooLarge);
+      }
       return Respond(
           ErrorResponse(version, false, http::status::payload_too_large, ErrorCode::kBodyTooLarge,
-                        fmt::format("body is over {} bytes", server_->options_.max_batch_bytes)),
+                        fmt::format("body is over {} bytes", server_->max_body_bytes())),
           false, true);
     }
     if (ec.category() == http::make_error_code(http::error::end_of_stream).category() &&
@@ -198,7 +210,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Dispatch() {
     read_done_ = SteadyClock::now();
     Request req = parser_->release();
-    if (!IngestHandler::CarriesEvents(req)) {
+    if (!server_->handler_.RunsOnWorkers(req)) {
       return Respond(server_->handler_.Handle(req), false, false);
     }
     if (server_->in_flight_.fetch_add(1) >= server_->options_.max_in_flight) {
@@ -208,7 +220,9 @@ class Session : public std::enable_shared_from_this<Session> {
                                    fmt::format("{} requests already in flight; retry later",
                                                server_->options_.max_in_flight));
       res.set(http::field::retry_after, std::to_string(server_->options_.retry_after.count()));
-      server_->metrics_.EventsRejected(ErrorCode::kOverloaded);
+      if (IngestHandler::CarriesEvents(req)) {
+        server_->metrics_.EventsRejected(ErrorCode::kOverloaded);
+      }
       return Respond(std::move(res), false, false);
     }
     server_->metrics_.InFlightChanged(1);
@@ -357,12 +371,12 @@ Status ServerImpl::Start() {
   }
   Log().info(
       "ingest server listening address={} port={} threads={} write_keys={} admin_token={} "
-      "max_event_bytes={} max_batch_bytes={} request_timeout_ms={} idle_timeout_ms={} "
-      "max_in_flight={}",
+      "admin_api={} max_event_bytes={} max_batch_bytes={} max_admin_body_bytes={} "
+      "request_timeout_ms={} idle_timeout_ms={} max_in_flight={}",
       options_.listen_address, port_, options_.threads, options_.write_keys.size(),
-      options_.admin_token.empty() ? "unset" : "set", options_.max_event_bytes,
-      options_.max_batch_bytes, options_.request_timeout.count(), options_.idle_timeout.count(),
-      options_.max_in_flight);
+      options_.admin_token.empty() ? "unset" : "set", admin_api_ ? "enabled" : "disabled",
+      options_.max_event_bytes, options_.max_batch_bytes, options_.max_admin_body_bytes,
+      options_.request_timeout.count(), options_.idle_timeout.count(), options_.max_in_flight);
   return Status::Ok();
 }
 
@@ -443,8 +457,9 @@ void ServerImpl::Stop() {
       std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - begin).count());
 }
 
-IngestServer::IngestServer(ServerOptions options, IngestSink* sink, const Clock* clock)
-    : impl_(std::make_unique<ServerImpl>(std::move(options), sink, clock)) {}
+IngestServer::IngestServer(ServerOptions options, IngestSink* sink, const Clock* clock,
+                           AdminBackend* admin)
+    : impl_(std::make_unique<ServerImpl>(std::move(options), sink, clock, admin)) {}
 
 IngestServer::~IngestServer() { Stop(); }
 

@@ -3,9 +3,12 @@
 // events to an IngestSink; what the sink does with them (journal, engine) is not its business.
 // docs/server.md is the reference for endpoints, errors and limits.
 //
-// Threading: `threads` I/O threads own the connections; requests that carry events are handled
-// on a separate pool of `threads` workers, because IngestSink::Accept may block until the events
-// are durable. GET /health, /ready and /metrics are answered on the I/O threads.
+// With an AdminBackend it also serves the admin API under /admin/v1/ (admin_handler.h).
+//
+// Threading: `threads` I/O threads own the connections. Requests that may block are handled on a
+// separate pool of `threads` workers: those that carry events (IngestSink::Accept may block until
+// the events are durable) and, with an admin backend, admin API requests and GET /metrics (the
+// backend may block). GET /health and /ready are always answered on the I/O threads.
 #pragma once
 
 #include <chrono>
@@ -19,6 +22,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "model/event.h"
+#include "server/admin_backend.h"
 #include "server/metrics.h"
 
 namespace waymark::server {
@@ -44,17 +48,21 @@ struct ServerOptions {
   uint16_t port = 8080;                      // 0 picks a free port; see IngestServer::port()
   // Accepted write keys; Start() refuses an empty set (there is no unauthenticated mode).
   std::set<std::string, std::less<>> write_keys;
-  // When set, GET /metrics requires "Authorization: Bearer <admin_token>".
+  // When set, GET /metrics requires "Authorization: Bearer <admin_token>", and so does the admin
+  // API, which is disabled (404) without it.
   std::string admin_token;
   int threads = 2;  // I/O threads, and as many worker threads
 
   size_t max_event_bytes = 32 * 1024;   // one event: a single-event body, or a batch element
   size_t max_batch_bytes = 500 * 1024;  // a /v1/batch or /v1/import body
+  // An admin API body (a journey as YAML or JSON).
+  size_t max_admin_body_bytes = 1024 * 1024;
   // From the first byte of a request to its last; a slower request gets 408 and is closed.
   std::chrono::milliseconds request_timeout{10'000};
   // How long a keep-alive connection may wait for its next request before it is closed.
   std::chrono::milliseconds idle_timeout{30'000};
-  // Requests that carry events and are being handled at once; more get 429 with Retry-After.
+  // Requests being handled on the worker pool at once (those carrying events and, with an admin
+  // backend, admin API requests and /metrics); more get 429 with Retry-After.
   int max_in_flight = 256;
   std::chrono::seconds retry_after{1};
   // How long Stop() waits for in-flight requests before closing their connections.
@@ -65,8 +73,10 @@ class ServerImpl;
 
 class IngestServer {
  public:
-  // `sink` and `clock` must outlive the server. `clock` stamps receivedAt.
-  IngestServer(ServerOptions options, IngestSink* sink, const Clock* clock);
+  // `sink` and `clock` must outlive the server, and so must `admin` when not null. `clock` stamps
+  // receivedAt. Without `admin` the server has no admin API (404 admin_disabled under /admin/).
+  IngestServer(ServerOptions options, IngestSink* sink, const Clock* clock,
+               AdminBackend* admin = nullptr);
   ~IngestServer();  // calls Stop()
   IngestServer(const IngestServer&) = delete;
   IngestServer& operator=(const IngestServer&) = delete;
