@@ -110,7 +110,9 @@ struct Engine::Worker {
 };
 
 Engine::Engine(std::shared_ptr<const Config> config, EngineOptions options)
-    : config_(std::move(config)), options_(std::move(options)) {
+    : config_(std::move(config)),
+      options_(std::move(options)),
+      deduper_(options_.dedupe_window) {
   options_.shards = std::max(1, options_.shards);
   ShardOptions so;
   so.assume_reachable = options_.assume_reachable;
@@ -153,83 +155,29 @@ void Engine::Flush(size_t shard) {
   w.pending.reserve(options_.batch_size);
 }
 
-bool Engine::SeenBefore(const Event& e) {
-  if (e.message_id.empty()) return false;
-  if (seen_rotate_at_ == kTimeMin) seen_rotate_at_ = e.timestamp + options_.dedupe_window;
-  while (e.timestamp >= seen_rotate_at_) {
-    seen_previous_ = std::move(seen_current_);
-    seen_current_ = absl::flat_hash_set<uint64_t>();
-    seen_rotate_at_ += options_.dedupe_window;
-    if (seen_previous_.empty() && e.timestamp >= seen_rotate_at_) {
-      // A long gap in time: jump ahead rather than rotating window by window.
-      seen_rotate_at_ = e.timestamp + options_.dedupe_window;
-    }
-  }
-  uint64_t h = Hash64(e.message_id);
-  if (seen_previous_.contains(h)) return true;
-  return !seen_current_.insert(h).second;
-}
-
 bool Engine::Submit(Event&& e) {
-  if (SeenBefore(e)) {
+  if (deduper_.SeenBefore(e.message_id, e.timestamp)) {
     ++duplicates_;
     return false;
   }
   e.seq = next_seq_++;
   last_event_ = std::max(last_event_, e.timestamp);
 
-  // The profile key: the id itself unless an alias maps it elsewhere. Empty `key` in a command
-  // means "the event's own ProfileKey()", which spares a string copy per event.
-  auto alias_of = [&](const std::string& id) -> const std::string* {
-    if (aliases_.empty()) return nullptr;
-    auto it = aliases_.find(absl::string_view(id.data(), id.size()));
-    return it == aliases_.end() ? nullptr : &it->second;
-  };
-
-  if (e.user_id.empty()) {
-    const std::string* alias = alias_of(e.anonymous_id);
-    if (alias == nullptr) {
-      anonymous_profiles_.insert(e.anonymous_id);
-      Route(std::move(e), std::string(), nullptr);
-    } else {
-      std::string key = *alias;
-      Route(std::move(e), std::move(key), nullptr);
-    }
-    return true;
-  }
-
-  if (e.anonymous_id.empty() && e.previous_id.empty()) {
-    const std::string* alias = alias_of(e.user_id);
-    Route(std::move(e), alias == nullptr ? std::string() : *alias, nullptr);
-    return true;
-  }
-
-  const std::string* alias = alias_of(e.user_id);
-  std::string key = alias == nullptr ? e.user_id : *alias;
+  IdentityResolver::Decision d = identity_.Resolve(e);
   std::shared_ptr<MergeSlot> merge;
-  for (const std::string* anon : {&e.anonymous_id, &e.previous_id}) {
-    if (anon->empty() || *anon == key) continue;
-    auto it = anonymous_profiles_.find(absl::string_view(anon->data(), anon->size()));
-    if (it != anonymous_profiles_.end() && merge == nullptr) {
-      // The anonymous profile moves to the known profile's shard and is merged there.
-      anonymous_profiles_.erase(it);
-      merge = std::make_shared<MergeSlot>();
-      size_t from = ShardOf(*anon);
-      Command extract;
-      extract.kind = Command::Kind::kExtract;
-      extract.event.timestamp = e.timestamp;
-      extract.key = *anon;
-      extract.merge = merge;
-      workers_[from]->pending.push_back(std::move(extract));
-      Flush(from);  // the absorbing shard will wait for this, so it must not sit in a batch
-      aliases_[*anon] = key;
-    } else if (aliases_.find(absl::string_view(anon->data(), anon->size())) == aliases_.end()) {
-      aliases_[*anon] = key;
-    }
-    // TODO(identity): an anonymous id already linked to another user id stays with the first;
-    // known profiles are never merged with each other (alias of two user ids).
+  if (!d.merge_from.empty()) {
+    // The anonymous profile moves to the known profile's shard and is merged there.
+    merge = std::make_shared<MergeSlot>();
+    size_t from = ShardOf(d.merge_from);
+    Command extract;
+    extract.kind = Command::Kind::kExtract;
+    extract.event.timestamp = e.timestamp;
+    extract.key = std::move(d.merge_from);
+    extract.merge = merge;
+    workers_[from]->pending.push_back(std::move(extract));
+    Flush(from);  // the absorbing shard will wait for this, so it must not sit in a batch
   }
-  Route(std::move(e), std::move(key), std::move(merge));
+  Route(std::move(e), std::move(d.key), std::move(merge));
   return true;
 }
 

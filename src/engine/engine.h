@@ -15,8 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
+#include "engine/router.h"
 #include "engine/shard.h"
 
 namespace waymark {
@@ -69,13 +68,8 @@ class Engine {
   EngineOptions options_;
   std::vector<std::unique_ptr<Worker>> workers_;
 
-  // Two generations of message id hashes: ids go into `current`; at each window boundary (in
-  // event time) `current` becomes `previous` and the old previous is dropped.
-  absl::flat_hash_set<uint64_t> seen_current_, seen_previous_;
-  Time seen_rotate_at_ = kTimeMin;
-  bool SeenBefore(const Event& e);
-  absl::flat_hash_map<std::string, std::string> aliases_;  // id -> canonical profile key
-  absl::flat_hash_set<std::string> anonymous_profiles_;    // anonymous keys with a profile
+  MessageDeduper deduper_;
+  IdentityResolver identity_;
   uint64_t duplicates_ = 0;
   Time last_event_ = kTimeMin;
   uint64_t next_seq_ = 0;

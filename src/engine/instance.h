@@ -70,6 +70,7 @@ struct ProfileState {
 
   uint32_t slot = 0;
   uint32_t generation = 0;
+  bool changed = false;  // listed in the shard's changed set (ShardOptions::track_changes)
 
   JourneyMemory* Memory(uint32_t journey_index, std::string_view key) {
     for (JourneyMemory& m : journeys)

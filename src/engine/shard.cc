@@ -3,6 +3,7 @@
 #include <date/tz.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "core/hash.h"
 #include "core/local_time.h"
@@ -29,7 +30,15 @@ uint64_t Bucket(std::string_view profile_key, const JourneyDef& j, const StepDef
   return n == 0 ? 0 : h % n;
 }
 
-std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string Quote(std::string_view s) {
+  // Built by appends: GCC 12 at -O2 warns falsely (-Wrestrict) on "'" + std::string(s).
+  std::string q;
+  q.reserve(s.size() + 2);
+  q.push_back('\'');
+  q.append(s);
+  q.push_back('\'');
+  return q;
+}
 
 }  // namespace
 
@@ -44,15 +53,71 @@ bool TraceFilter::Matches(const Profile& p) const {
 
 Shard::Shard(std::shared_ptr<const Config> config, const ShardOptions& options)
     : config_(std::move(config)),
-      cfg_(*config_),
+      base_config_(config_),
+      cfg_(*base_config_),
       options_(options),
       policy_(cfg_, options.assume_reachable) {
-  results_.journeys.resize(cfg_.journeys.size());
-  by_segment_enter_.resize(cfg_.segments.size());
-  by_segment_exit_.resize(cfg_.segments.size());
-  for (uint32_t i = 0; i < cfg_.journeys.size(); ++i) {
-    const JourneyDef& j = *cfg_.journeys[i];
-    results_.journeys[i].steps.resize(j.steps.size());
+  IndexJourneys();
+  segment_always_.resize(cfg_.segments.size());
+  for (uint32_t i = 0; i < cfg_.segments.size(); ++i) {
+    const expr::Expr& c = cfg_.segments[i].condition;
+    segment_always_[i] = c.reads_profile() || c.reads_segments();
+  }
+}
+
+Shard::~Shard() = default;
+
+Status Shard::SwapConfig(std::shared_ptr<const Config> config) {
+  if (config == nullptr) return Status::Invalid("SwapConfig: no config");
+  const Config& next = *config;
+  auto same_ids = [](const auto& a, const auto& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (a[i].id != b[i].id) return false;
+    return true;
+  };
+  if (!same_ids(next.segments, cfg_.segments) || !same_ids(next.channels, cfg_.channels) ||
+      !same_ids(next.templates, cfg_.templates)) {
+    return Status::Invalid("SwapConfig: segments, channels and templates must not change");
+  }
+  if (next.journeys.size() < config_->journeys.size()) {
+    return Status::Invalid("SwapConfig: journeys must not be removed");
+  }
+  for (size_t i = 0; i < config_->journeys.size(); ++i) {
+    if (next.journeys[i]->id != config_->journeys[i]->id) {
+      return Status::Invalid("SwapConfig: journey '" + config_->journeys[i]->id +
+                             "' must keep position " + std::to_string(i));
+    }
+  }
+  for (const HistoryPolicy::Rule& r : next.history.rules) {
+    // History entries point at rule names; only interned ones outlive the config.
+    if (r.interned.empty()) return Status::Invalid("SwapConfig: history names are not interned");
+  }
+  config_ = std::move(config);
+  IndexJourneys();
+  return Status::Ok();
+}
+
+void Shard::IndexJourneys() {
+  const Config& c = *config_;
+  by_event_.clear();
+  by_trait_.clear();
+  by_segment_enter_.assign(c.segments.size(), {});
+  by_segment_exit_.assign(c.segments.size(), {});
+  // Counters stay by journey index and step position; they only grow, so that instances on a
+  // retained version with more steps than the current one still have their step's counters.
+  if (results_.journeys.size() < c.journeys.size()) results_.journeys.resize(c.journeys.size());
+  auto fit = [&](size_t i, const JourneyDef& j) {
+    std::vector<StepStats>& steps = results_.journeys[i].steps;
+    if (steps.size() < j.steps.size()) steps.resize(j.steps.size());
+  };
+  for (const auto& old : c.retained_versions) {
+    int i = c.JourneyIndex(old->id);
+    if (i >= 0) fit(size_t(i), *old);
+  }
+  for (uint32_t i = 0; i < c.journeys.size(); ++i) {
+    const JourneyDef& j = *c.journeys[i];
+    fit(i, j);
     switch (j.trigger_kind) {
       case TriggerKind::kEvent:
         by_event_[j.trigger_event].push_back(i);
@@ -68,14 +133,7 @@ Shard::Shard(std::shared_ptr<const Config> config, const ShardOptions& options)
         break;
     }
   }
-  segment_always_.resize(cfg_.segments.size());
-  for (uint32_t i = 0; i < cfg_.segments.size(); ++i) {
-    const expr::Expr& c = cfg_.segments[i].condition;
-    segment_always_[i] = c.reads_profile() || c.reads_segments();
-  }
 }
-
-Shard::~Shard() = default;
 
 // ---- profiles ----
 
@@ -127,7 +185,22 @@ std::unique_ptr<ProfileState> Shard::Extract(const std::string& key) {
   index_.erase(it);
   std::unique_ptr<ProfileState> ps = std::move(slots_[slot]);
   free_slots_.push_back(slot);
+  if (ps->changed) {
+    changed_.erase(std::find(changed_.begin(), changed_.end(), ps.get()));
+    ps->changed = false;
+  }
   return ps;
+}
+
+void Shard::Load(std::unique_ptr<ProfileState> state) {
+  ++results_.counters.profiles;
+  std::string key = state->profile.key;
+  Adopt(key, std::move(state));
+}
+
+std::vector<ProfileState*> Shard::TakeChanged() {
+  for (ProfileState* ps : changed_) ps->changed = false;
+  return std::exchange(changed_, {});
 }
 
 void Shard::Absorb(ProfileState* ps, std::unique_ptr<ProfileState> other) {
@@ -135,7 +208,7 @@ void Shard::Absorb(ProfileState* ps, std::unique_ptr<ProfileState> other) {
   ++results_.counters.absorbed;
   WM_TRACE(
       ps, "merge: profile " + Quote(other->profile.key) + " merged into " + Quote(ps->profile.key));
-  ps->profile.MergeFrom(std::move(other->profile), cfg_.history);
+  ps->profile.MergeFrom(std::move(other->profile), config_->history);
   ps->sends.MergeFrom(other->sends);
   for (const JourneyMemory& m : other->journeys) {
     JourneyMemory* mine = ps->Memory(m.journey_index, m.key);
@@ -200,6 +273,7 @@ void Shard::FireTimer(const Timer& timer) {
   if (timer.slot >= slots_.size()) return;
   ProfileState* ps = slots_[timer.slot].get();
   if (ps == nullptr || ps->generation != timer.generation) return;  // moved or gone
+  MarkChanged(ps);
   if (timer.kind == Timer::Kind::kSegments) {
     if (ps->segment_token != timer.token) return;
     ps->segment_due = kTimeMax;
@@ -273,9 +347,10 @@ void Shard::HandleEvent(const Event& e, const std::string& key,
     }
   }
   if (ps == nullptr) ps = Create(key);
+  MarkChanged(ps);
 
   std::vector<std::string> changed;
-  ps->profile.ApplyEvent(e, cfg_.history, cfg_.settings.purchase, &changed);
+  ps->profile.ApplyEvent(e, config_->history, cfg_.settings.purchase, &changed);
   if (!ps->traced && options_.trace != nullptr) ps->traced = options_.trace->Matches(ps->profile);
   if (ps->traced) {
     std::string what;
@@ -405,7 +480,7 @@ void Shard::EnterOnEvent(ProfileState* ps, const Event& e, const std::vector<std
 
 void Shard::TryEnter(ProfileState* ps, uint32_t journey_index, const Event* trigger,
                      std::shared_ptr<const Event>* shared) {
-  const std::shared_ptr<const JourneyDef>& jp = cfg_.journeys[journey_index];
+  const std::shared_ptr<const JourneyDef>& jp = config_->journeys[journey_index];
   const JourneyDef& j = *jp;
   JourneyStats& stats = results_.journeys[journey_index];
   expr::EvalContext ctx = Context(*ps, trigger, nullptr);
@@ -414,6 +489,15 @@ void Shard::TryEnter(ProfileState* ps, uint32_t journey_index, const Event* trig
     Bump(&stats.skipped, reason);
     WM_TRACE(ps, "journey " + j.id + ": not entered, " + detail);
   };
+  // Paused and archived journeys take no new entries; their running instances go on.
+  switch (config_->StatusOf(journey_index)) {
+    case JourneyStatus::kActive:
+      break;
+    case JourneyStatus::kPaused:
+      return skip("paused", "the journey is paused");
+    case JourneyStatus::kArchived:
+      return skip("archived", "the journey is archived");
+  }
 
   if (!j.entry_filter.empty()) {
     bool held = j.entry_filter.Test(ctx);

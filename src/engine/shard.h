@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "core/status.h"
 #include "dispatch/policy.h"
 #include "engine/instance.h"
 #include "engine/stats.h"
@@ -37,6 +38,8 @@ struct ShardOptions {
   bool keep_outbox = true;
   bool keep_suppressions = true;
   const TraceFilter* trace = nullptr;  // null: no tracing
+  // Remember which profiles each call changed (TakeChanged), for a caller that persists them.
+  bool track_changes = false;
 };
 
 struct ShardResults {
@@ -67,9 +70,36 @@ class Shard {
   // Fires every timer due at or before `t`.
   void AdvanceTo(Time t);
 
+  // Replaces the journeys between two calls (a journey published, paused, resumed, archived):
+  // new entries use `config`'s current versions and statuses, instances keep the JourneyDef they
+  // entered. `config` must keep every journey id of the current config at its position (new ids
+  // are appended), have the same segments, channels and templates, and interned history names
+  // (HistoryPolicy::InternNames); its settings and policies are not read (those of the config
+  // the shard was built with stay in force). Refused with kInvalidArgument otherwise, leaving
+  // the shard as it was. Rebuilds the trigger indices and grows the per-journey and per-step
+  // counters (kept by journey index and step position). Takes time linear in the journeys only.
+  Status SwapConfig(std::shared_ptr<const Config> config);
+  // The current config: the one to encode this shard's profiles with (journey indices).
+  const std::shared_ptr<const Config>& config() const { return config_; }
+
   // Fires timers up to `until`, then counts still-active instances and gathers traces. Work
   // after `data_end` (the last input event) is counted separately: the input cannot confirm it.
   void Finish(Time until, Time data_end);
+
+  // Adds a profile loaded from storage (its key is profile.key) and re-arms its timers. The key
+  // must not be present yet.
+  void Load(std::unique_ptr<ProfileState> state);
+
+  // With ShardOptions::track_changes: the profiles changed since the last call, each once. The
+  // pointers stay valid until the next HandleEvent, AdvanceTo or Extract.
+  std::vector<ProfileState*> TakeChanged();
+
+  // The profile stored under `key`, or null. For read-only inspection on the shard's thread.
+  const ProfileState* Find(const std::string& key) { return Lookup(key); }
+
+  // When the earliest pending timer is due; kTimeMax when none is.
+  Time next_timer_due() const { return timers_.empty() ? kTimeMax : timers_.top().due; }
+  Time now() const { return now_; }
 
   ShardResults& results() { return results_; }
   size_t profile_count() const { return index_.size(); }
@@ -80,6 +110,15 @@ class Shard {
   ProfileState* Create(const std::string& key);
   void Adopt(const std::string& key, std::unique_ptr<ProfileState> state);
   void Absorb(ProfileState* ps, std::unique_ptr<ProfileState> other);
+  void MarkChanged(ProfileState* ps) {
+    if (options_.track_changes && !ps->changed) {
+      ps->changed = true;
+      changed_.push_back(ps);
+    }
+  }
+
+  // Trigger indices and counter sizes for config_.
+  void IndexJourneys();
 
   void FireTimer(const Timer& timer);
   void Schedule(ProfileState* ps, Instance* inst, Time due);
@@ -122,7 +161,13 @@ class Shard {
                           const expr::EvalContext& ctx, bool held);
   JourneyStats& StatsOf(const Instance& inst) { return results_.journeys[inst.journey_index]; }
 
+  // Journeys (current versions, statuses, retained versions) and the history policy come from
+  // the current config, which SwapConfig() replaces.
   std::shared_ptr<const Config> config_;
+  // Segments, channels, templates, policies and settings come from the config the shard was
+  // built with, which every later config shares (SwapConfig checks what it can). policy_ holds
+  // a reference to it as well.
+  std::shared_ptr<const Config> base_config_;
   const Config& cfg_;
   ShardOptions options_;
   PolicyEngine policy_;
@@ -145,6 +190,7 @@ class Shard {
   std::vector<bool> segment_always_;
 
   ShardResults results_;
+  std::vector<ProfileState*> changed_;  // with track_changes
 };
 
 }  // namespace waymark

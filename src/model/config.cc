@@ -75,4 +75,46 @@ int Config::SegmentIndex(std::string_view id) const {
   return -1;
 }
 
+int Config::JourneyIndex(std::string_view id) const {
+  for (size_t i = 0; i < journeys.size(); ++i)
+    if (journeys[i]->id == id) return int(i);
+  return -1;
+}
+
+std::shared_ptr<const JourneyDef> Config::FindJourneyVersion(std::string_view id,
+                                                             uint32_t version) const {
+  int index = JourneyIndex(id);
+  if (index < 0) return nullptr;
+  if (journeys[index]->version == version) return journeys[index];
+  for (const auto& j : retained_versions)
+    if (j->id == id && j->version == version) return j;
+  return nullptr;
+}
+
+std::string_view JourneyStatusName(JourneyStatus s) {
+  switch (s) {
+    case JourneyStatus::kActive:
+      return "active";
+    case JourneyStatus::kPaused:
+      return "paused";
+    case JourneyStatus::kArchived:
+      return "archived";
+  }
+  return "?";
+}
+
+void AddJourneyHistory(const JourneyDef& journey, HistoryPolicy* policy) {
+  auto add = [&](const expr::Expr& e) {
+    for (const HistoryPolicy::Rule& need : e.history_needs()) policy->Add(need);
+  };
+  add(journey.entry_filter);
+  add(journey.key);
+  for (const JourneyDef::ExitRule& x : journey.exits) add(x.filter);
+  add(journey.goal_filter);
+  for (const StepDef& s : journey.steps) {
+    add(s.wait_filter);
+    for (const StepDef::Branch& b : s.branches) add(b.condition);
+  }
+}
+
 }  // namespace waymark

@@ -165,7 +165,24 @@ struct JourneyDef {
   // What instances must keep of their trigger's properties: what the journey's conditions read
   // as trigger.* and its templates as event.* (computed by the loader).
   VariableNeeds trigger_needs;
+
+  // The journey's document as the loader read it, re-written as YAML flow text (JSON for all
+  // ordinary values): loading it again gives the same journey. The journey registry stores it.
+  std::string source;
 };
+
+// Adds what `journey`'s conditions count (filters, key, exits, goal, wait_for and branch
+// conditions) to `policy`.
+void AddJourneyHistory(const JourneyDef& journey, HistoryPolicy* policy);
+
+// Whether a journey admits new entries. Instances already in a journey run to their end in every
+// status; only entries are refused.
+enum class JourneyStatus : uint8_t {
+  kActive,
+  kPaused,    // no new entries until resumed
+  kArchived,  // no new entries; only a new version, once published, makes it active again
+};
+std::string_view JourneyStatusName(JourneyStatus s);
 
 struct Settings {
   const TimeZone* default_timezone = nullptr;  // UTC unless set
@@ -181,12 +198,29 @@ struct Config {
   std::vector<SegmentDef> segments;
   std::vector<std::string> segment_names;  // ids, by index, for in_segment()
   std::vector<TemplateDef> templates;
+  // The current version of each journey; new entries use it. A config that replaces another
+  // under live profiles (Shard::SwapConfig) keeps every journey id at its position and appends
+  // new ids, so journey indices held by instances and re-entry memories stay valid.
   std::vector<std::shared_ptr<const JourneyDef>> journeys;
-  HistoryPolicy history;  // union of every condition's needs
+  // Parallel to `journeys`; empty (what LoadConfig produces) or shorter means active.
+  std::vector<JourneyStatus> journey_status;
+  // Earlier versions of journeys in `journeys` that in-flight instances may still be on. They are
+  // never entered; an instance on one runs its steps and counts under its journey's index.
+  std::vector<std::shared_ptr<const JourneyDef>> retained_versions;
+  // Union of every condition's needs: segments, current and retained journey versions.
+  HistoryPolicy history;
 
   int ChannelIndex(std::string_view id) const;
   int TemplateIndex(std::string_view id) const;
   int SegmentIndex(std::string_view id) const;
+  // Position of journey `id` in `journeys`, or -1.
+  int JourneyIndex(std::string_view id) const;
+  JourneyStatus StatusOf(size_t journey_index) const {
+    return journey_index < journey_status.size() ? journey_status[journey_index]
+                                                 : JourneyStatus::kActive;
+  }
+  // Journey `id` at `version`: the current version or a retained one; null when neither is here.
+  std::shared_ptr<const JourneyDef> FindJourneyVersion(std::string_view id, uint32_t version) const;
 };
 
 }  // namespace waymark

@@ -63,12 +63,78 @@ struct Located {
   YAML::Node node;
 };
 
+void AppendQuoted(std::string_view s, std::string* out) {
+  static const char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (u < 0x20 || u == 0x7f) {
+      *out += "\\u00";
+      out->push_back(kHex[u >> 4]);
+      out->push_back(kHex[u & 15]);
+    } else {
+      out->push_back(c);
+    }
+  }
+  out->push_back('"');
+}
+
+Value ScalarValue(const YAML::Node& node);
+
+// `node` as YAML flow text that loads back to the same node: strings double-quoted (JSON
+// escapes), plain scalars that read as numbers or booleans written as they were (ScalarValue
+// tells them apart from quoted ones), null as null.
+void AppendFlow(const YAML::Node& node, std::string* out) {
+  switch (node.Type()) {
+    case YAML::NodeType::Undefined:
+    case YAML::NodeType::Null:
+      *out += "null";
+      return;
+    case YAML::NodeType::Scalar:
+      if (ScalarValue(node).is_string()) {
+        AppendQuoted(node.Scalar(), out);
+      } else {
+        *out += node.Scalar();
+      }
+      return;
+    case YAML::NodeType::Sequence: {
+      out->push_back('[');
+      bool first = true;
+      for (const auto& item : node) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendFlow(item, out);
+      }
+      out->push_back(']');
+      return;
+    }
+    case YAML::NodeType::Map: {
+      out->push_back('{');
+      bool first = true;
+      for (const auto& kv : node) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendQuoted(kv.first.Scalar(), out);
+        *out += ": ";
+        AppendFlow(kv.second, out);
+      }
+      out->push_back('}');
+      return;
+    }
+  }
+}
+
 class Loader {
  public:
   explicit Loader(Config* config) : config_(config) {}
 
   void AddText(const std::string& text, const std::string& name);
   void Build();
+  // One journey document compiled against what config_ already holds (LoadJourneyText).
+  void BuildJourney(const std::string& text, const std::string& name);
   std::vector<std::string>& errors() { return errors_; }
 
  private:
@@ -104,7 +170,6 @@ class Loader {
   bool CompileExpr(const Source& src, const YAML::Node& node, const expr::CompileEnv& env,
                    expr::Expr* out);
   std::optional<Template> ParseTemplate(const Source& src, const YAML::Node& node);
-  Value ScalarValue(const YAML::Node& node);
 
   void LoadSettings(const Located& l);
   void LoadChannels();
@@ -296,7 +361,7 @@ std::optional<Template> Loader::ParseTemplate(const Source& src, const YAML::Nod
   return std::move(t).value();
 }
 
-Value Loader::ScalarValue(const YAML::Node& node) {
+Value ScalarValue(const YAML::Node& node) {
   if (node.IsNull()) return Value();
   if (node.IsSequence()) {
     Value::List list;
@@ -319,17 +384,7 @@ Value Loader::ScalarValue(const YAML::Node& node) {
 }
 
 void Loader::NoteHistory(const expr::Expr& e) {
-  for (const HistoryPolicy::Rule& need : e.history_needs()) {
-    bool found = false;
-    for (HistoryPolicy::Rule& r : config_->history.rules) {
-      if (r.name == need.name) {
-        r.horizon = std::max(r.horizon, need.horizon);
-        r.properties |= need.properties;
-        found = true;
-      }
-    }
-    if (!found) config_->history.rules.push_back(need);
-  }
+  for (const HistoryPolicy::Rule& need : e.history_needs()) config_->history.Add(need);
 }
 
 expr::CompileEnv Loader::SegmentEnv() const {
@@ -912,6 +967,7 @@ void Loader::LoadJourney(const Source& src, const YAML::Node& node) {
     return;
   auto j = std::make_shared<JourneyDef>();
   if (!GetString(src, node["id"], &j->id, "journey id")) return;
+  AppendFlow(node, &j->source);
   for (const auto& other : config_->journeys) {
     if (other->id == j->id) {
       Error(src, node["id"], "duplicate journey id '" + j->id + "'");
@@ -1135,9 +1191,42 @@ void Loader::Build() {
   }
 }
 
+void Loader::BuildJourney(const std::string& text, const std::string& name) {
+  auto owned = std::make_unique<Source>();
+  Source& src = *owned;
+  src.name = name;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    src.lines.push_back(line);
+  }
+  sources_.push_back(std::move(owned));
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    ErrorAt(src, std::max(e.mark.line, 0), std::max(e.mark.column, 0), e.msg);
+    return;
+  }
+  if (!root.IsMap()) {
+    Error(src, root, "a journey is a mapping with id, trigger and steps");
+    return;
+  }
+  // A config file holding just one journey is accepted too.
+  if (root["journeys"]) {
+    if (root.size() != 1 || !root["journeys"].IsSequence() || root["journeys"].size() != 1) {
+      Error(src, root, "expected one journey (a mapping with id, trigger and steps)");
+      return;
+    }
+    root = root["journeys"][0];
+  }
+  Guarded(src, root, [&] { LoadJourney(src, root); });
+}
+
 Result<std::shared_ptr<const Config>> Finish(Loader* loader, std::shared_ptr<Config> config,
                                              std::vector<std::string>* errors) {
   if (errors != nullptr) *errors = loader->errors();
+  config->history.InternNames();
   if (loader->errors().empty()) return std::shared_ptr<const Config>(std::move(config));
   std::string all;
   for (const std::string& e : loader->errors()) all += (all.empty() ? "" : "\n") + e;
@@ -1154,6 +1243,29 @@ Result<std::shared_ptr<const Config>> LoadConfigText(const std::string& text,
   loader.AddText(text, name);
   loader.Build();
   return Finish(&loader, std::move(config), errors);
+}
+
+Result<std::shared_ptr<JourneyDef>> LoadJourneyText(const Config& base, const std::string& text,
+                                                    const std::string& name,
+                                                    std::vector<std::string>* errors) {
+  // The loader resolves names against the config it builds: give it base's segments, templates
+  // and channels, and none of its journeys (an id may repeat: that is a new version).
+  Config scratch;
+  scratch.settings = base.settings;
+  scratch.channels = base.channels;
+  scratch.segments = base.segments;
+  scratch.segment_names = base.segment_names;
+  scratch.templates = base.templates;
+  Loader loader(&scratch);
+  loader.BuildJourney(text, name);
+  if (errors != nullptr) *errors = loader.errors();
+  if (!loader.errors().empty()) {
+    std::string all;
+    for (const std::string& e : loader.errors()) all += (all.empty() ? "" : "\n") + e;
+    return Status::Invalid(all);
+  }
+  if (scratch.journeys.empty()) return Status::Internal(name + ": no journey loaded");
+  return std::const_pointer_cast<JourneyDef>(scratch.journeys.back());
 }
 
 Result<std::shared_ptr<const Config>> LoadConfig(const std::string& path,

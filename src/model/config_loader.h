@@ -20,4 +20,13 @@ Result<std::shared_ptr<const Config>> LoadConfigText(const std::string& text,
                                                      const std::string& name,
                                                      std::vector<std::string>* errors = nullptr);
 
+// One journey document, as the admin API receives it: a mapping with the keys of one entry of
+// `journeys:` (a config text whose only section is a `journeys:` list of one is accepted too), as
+// YAML or JSON. Segments, templates and channels resolve against `base`; `base`'s journeys are
+// not consulted, so the id may be one `base` already has. Errors as LoadConfig's, with `name`
+// standing for the file. The result is the caller's to finish (the registry sets `version`).
+Result<std::shared_ptr<JourneyDef>> LoadJourneyText(const Config& base, const std::string& text,
+                                                    const std::string& name,
+                                                    std::vector<std::string>* errors = nullptr);
+
 }  // namespace waymark

@@ -299,5 +299,121 @@ TEST(ConfigLoaderTest, TemplateVariableTyposAreRejected) {
             "(known: id, channel, promo_code)");
 }
 
+// ---- one journey document (the admin API's journeys) ----
+
+std::shared_ptr<const Config> BaseConfig() {
+  auto base = LoadConfigText(std::string(kTemplates) + R"(
+segments:
+  - id: shoppers
+    condition: 'count("Product Viewed", within: 7d) >= 3'
+)",
+                             "base.yaml");
+  EXPECT_TRUE(base.ok()) << base.status().message();
+  return *base;
+}
+
+TEST(ConfigLoaderTest, LoadsOneJourneyDocumentAgainstABaseConfig) {
+  auto base = BaseConfig();
+  std::vector<std::string> errors;
+  auto j = LoadJourneyText(*base, R"(
+id: cart
+trigger: { event: Product Added, where: 'count("Product Added", within: 1d) > 1' }
+steps:
+  - id: remind
+    send: { channel: email, template: t1 }
+  - branch:
+      - if: 'in_segment("shoppers")'
+        next: end
+)",
+                           "api", &errors);
+  ASSERT_TRUE(j.ok()) << j.status().message();
+  EXPECT_TRUE(errors.empty());
+  EXPECT_EQ((*j)->id, "cart");
+  EXPECT_EQ((*j)->steps.size(), 2u);
+  EXPECT_EQ((*j)->steps[0].template_index, 0);
+  HistoryPolicy history;
+  AddJourneyHistory(**j, &history);
+  ASSERT_EQ(history.rules.size(), 1u);
+  EXPECT_EQ(history.rules[0].name, "Product Added");
+}
+
+TEST(ConfigLoaderTest, AcceptsAJourneysListOfOneAndJson) {
+  auto base = BaseConfig();
+  auto listed = LoadJourneyText(*base,
+                                "journeys:\n  - id: a\n    trigger: {event: X}\n"
+                                "    steps: [{wait: 1h}]\n",
+                                "api");
+  ASSERT_TRUE(listed.ok()) << listed.status().message();
+  auto json = LoadJourneyText(
+      *base, R"({"id": "b", "trigger": {"event": "X"}, "steps": [{"exit": "done"}]})", "api");
+  ASSERT_TRUE(json.ok()) << json.status().message();
+  EXPECT_EQ((*json)->steps[0].exit_reason, "done");
+}
+
+TEST(ConfigLoaderTest, ReportsJourneyDocumentErrorsWithLineAndColumn) {
+  auto base = BaseConfig();
+  std::vector<std::string> errors;
+  auto j = LoadJourneyText(*base, R"(id: cart
+trigger: { event: Product Added }
+steps:
+  - id: remind
+    send: { channel: email, template: nope }
+  - wiat: 1h
+)",
+                           "journey", &errors);
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.status().code(), Status::Code::kInvalidArgument);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], "journey:5:39: unknown template 'nope'");
+  EXPECT_EQ(errors[1], "journey:6:5: unknown step type 'wiat' (did you mean 'wait'?)");
+
+  EXPECT_EQ(LoadJourneyText(*base, "- a\n- b\n", "journey").status().message(),
+            "journey:1:1: a journey is a mapping with id, trigger and steps");
+  EXPECT_EQ(LoadJourneyText(*base, "id: [", "journey").status().message().substr(0, 10),
+            "journey:1:");
+  EXPECT_EQ(LoadJourneyText(*base, "journeys: []\n", "journey").status().message(),
+            "journey:1:1: expected one journey (a mapping with id, trigger and steps)");
+}
+
+TEST(ConfigLoaderTest, JourneySourceLoadsBackToTheSameJourney) {
+  auto base = BaseConfig();
+  auto j = LoadJourneyText(*base, R"(
+id: "q\"uote"
+name: Über "cart"
+trigger: { event: Product Added }
+steps:
+  - id: mark
+    update_profile:
+      set: { plain_number: 007, quoted_number: "007", flag: true, quoted_flag: "true",
+             nothing: null, text: hello world, list: [1, "2", x] }
+  - wait: 90m
+)",
+                           "api");
+  ASSERT_TRUE(j.ok()) << j.status().message();
+  auto again = LoadJourneyText(*base, (*j)->source, "source");
+  ASSERT_TRUE(again.ok()) << again.status().message() << "\n" << (*j)->source;
+  EXPECT_EQ((*again)->source, (*j)->source);
+  EXPECT_EQ((*again)->id, "q\"uote");
+  EXPECT_EQ((*again)->name, "Über \"cart\"");
+  const auto& set = (*again)->steps[0].set_traits;
+  ASSERT_EQ(set.size(), 7u);
+  for (size_t i = 0; i < set.size(); ++i) {
+    EXPECT_EQ(set[i].first, (*j)->steps[0].set_traits[i].first);
+    EXPECT_EQ(set[i].second, (*j)->steps[0].set_traits[i].second) << set[i].first;
+  }
+  EXPECT_TRUE(set[0].second.is_number());
+  EXPECT_TRUE(set[1].second.is_string());
+  EXPECT_EQ((*again)->steps[1].wait, (*j)->steps[1].wait);
+}
+
+TEST(ConfigLoaderTest, LoadConfigInternsHistoryNames) {
+  auto base = BaseConfig();
+  ASSERT_EQ(base->history.rules.size(), 1u);
+  std::string_view name = base->history.rules[0].entry_name();
+  EXPECT_EQ(name, "Product Viewed");
+  EXPECT_NE(name.data(), base->history.rules[0].name.data());
+  EXPECT_EQ(BaseConfig()->history.rules[0].entry_name().data(), name.data());
+}
+
 }  // namespace
 }  // namespace waymark

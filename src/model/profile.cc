@@ -3,6 +3,8 @@
 #include <date/tz.h>
 
 #include <algorithm>
+#include <mutex>
+#include <set>
 
 namespace waymark {
 
@@ -27,6 +29,25 @@ double RevenueOf(const Event& e, const PurchaseSpec& purchase) {
 }
 
 }  // namespace
+
+void HistoryPolicy::Add(const Rule& need) {
+  for (Rule& r : rules) {
+    if (r.name == need.name) {
+      r.horizon = std::max(r.horizon, need.horizon);
+      r.properties |= need.properties;
+      return;
+    }
+  }
+  rules.push_back(Rule{need.name, need.horizon, need.properties});
+}
+
+void HistoryPolicy::InternNames() {
+  // A node-based set: element addresses, and so the views into them, never move.
+  static std::mutex mu;
+  static std::set<std::string, std::less<>>* names = new std::set<std::string, std::less<>>();
+  std::lock_guard<std::mutex> lock(mu);
+  for (Rule& r : rules) r.interned = *names->emplace(r.name).first;
+}
 
 bool Profile::SetTrait(std::string_view name, const Value& value) {
   const Value* old = traits.Find(name);
@@ -76,7 +97,7 @@ bool Profile::ApplyEvent(const Event& e, const HistoryPolicy& history_policy,
 
   std::string_view name = HistoryName(e);
   if (const HistoryPolicy::Rule* rule = history_policy.Find(name)) {
-    HistoryEntry entry{e.timestamp, rule->name,
+    HistoryEntry entry{e.timestamp, rule->entry_name(),
                        rule->properties ? std::make_shared<const Value>(e.properties) : nullptr};
     // Expired entries at the front go first; a long-horizon entry there keeps the rest a while.
     while (!history.empty()) {

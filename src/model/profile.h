@@ -19,8 +19,10 @@ namespace waymark {
 
 struct HistoryEntry {
   Time time;
-  // The track event name ("identify", "page", ... for other calls). Points into the config's
-  // HistoryPolicy, which outlives every profile.
+  // The track event name ("identify", "page", ... for other calls). Points at the rule's
+  // entry_name(): into the config's HistoryPolicy, or into process-lifetime storage once the
+  // policy's names are interned (configs that can be swapped while profiles live, see
+  // HistoryPolicy::InternNames).
   std::string_view name;
   // Kept only when some condition filters this event by property (`where:`); null otherwise.
   std::shared_ptr<const Value> properties;
@@ -34,6 +36,13 @@ struct HistoryPolicy {
     std::string name;
     Duration horizon;         // Duration::max() for unbounded
     bool properties = false;  // a `where:` reads the event's properties
+    // `name` in process-lifetime storage, set by InternNames(); empty before.
+    std::string_view interned;
+
+    // What history entries point at: the interned name when there is one, else `name`.
+    std::string_view entry_name() const {
+      return interned.empty() ? std::string_view(name) : interned;
+    }
   };
   std::vector<Rule> rules;
   size_t max_entries = 1000;
@@ -43,6 +52,16 @@ struct HistoryPolicy {
       if (r.name == name) return &r;
     return nullptr;
   }
+
+  // Merges one condition's need into the rules: the longest horizon wins, properties are kept
+  // when any reader needs them.
+  void Add(const Rule& need);
+
+  // Points every rule's entry_name() at process-lifetime storage, so that history entries stay
+  // valid after this policy (and its config) is gone: needed when a config is swapped under live
+  // profiles (journey versions, see Config). Thread-safe; call at load time, not per event. The
+  // storage grows by each distinct name once and is never freed (names are few).
+  void InternNames();
 };
 
 // What counts as a purchase for the revenue attributes.

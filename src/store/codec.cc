@@ -428,7 +428,7 @@ bool ReadHistory(Reader& r, const HistoryPolicy& policy, Profile* p, DecodeRepor
       ++report->dropped_history;
       continue;
     }
-    h.name = rule->name;
+    h.name = rule->entry_name();
     if (has_properties && rule->properties) {
       h.properties = std::make_shared<const Value>(std::move(properties));
     }
@@ -466,14 +466,6 @@ bool ReadProfile(Reader& r, const HistoryPolicy& policy, Profile* p, DecodeRepor
          r.TimeAt("profile.last_order_at", &p->last_order_at) && ReadHistory(r, policy, p, report);
 }
 
-// Index of the configured journey with `id`, or -1.
-int JourneyIndex(const Config& config, std::string_view id) {
-  for (size_t i = 0; i < config.journeys.size(); ++i) {
-    if (config.journeys[i]->id == id) return static_cast<int>(i);
-  }
-  return -1;
-}
-
 bool ReadInstance(Reader& r, const Config& config,
                   const std::vector<std::shared_ptr<const Event>>& triggers, ProfileState* ps,
                   DecodeReport* report) {
@@ -504,12 +496,13 @@ bool ReadInstance(Reader& r, const Config& config,
     report->dropped_instances.push_back({inst.id, journey_id, version, std::move(reason)});
     return true;
   };
-  int index = JourneyIndex(config, journey_id);
+  int index = config.JourneyIndex(journey_id);
   if (index < 0) return drop("journey no longer configured");
-  const auto& def = config.journeys[index];
-  if (def->version != version) {
+  // The current version, or an older one the config retains for in-flight instances.
+  std::shared_ptr<const JourneyDef> def = config.FindJourneyVersion(journey_id, version);
+  if (def == nullptr) {
     return drop("version " + std::to_string(version) + " replaced by " +
-                std::to_string(def->version));
+                std::to_string(config.journeys[index]->version));
   }
   if (step >= 0 && (size_t(step) >= def->steps.size() || def->steps[step].id != step_id)) {
     return drop("step '" + step_id + "' no longer at position " + std::to_string(step));
@@ -538,7 +531,7 @@ bool ReadMemories(Reader& r, const Config& config, ProfileState* ps, DecodeRepor
       return false;
     }
     if (flags > 3) return r.Fail("memory.flags", "unknown flags " + std::to_string(flags));
-    int index = JourneyIndex(config, journey_id);
+    int index = config.JourneyIndex(journey_id);
     if (index < 0) {
       ++report->dropped_memories;
       continue;
@@ -644,6 +637,17 @@ Status DecodeProfileState(std::string_view bytes, const Config& config, ProfileS
   DecodeReport scratch;
   Reader r(bytes);
   ReadProfileState(r, config, out, report != nullptr ? report : &scratch);
+  return r.status();
+}
+
+void EncodeEvent(const Event& e, std::string* out) {
+  PutByte(kCodecVersion, out);
+  PutEvent(e, out);
+}
+
+Status DecodeEvent(std::string_view bytes, Event* out) {
+  Reader r(bytes);
+  if (r.Version("event") && ReadEvent(r, out)) r.End("event");
   return r.status();
 }
 

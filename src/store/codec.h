@@ -61,10 +61,12 @@ struct DecodeReport {
 void EncodeProfileState(const ProfileState& ps, const Config& config, std::string* out);
 
 // Decodes a profile state into `*out` (which must be default-constructed) against `config`:
-//  - an instance whose journey id is not configured, or whose version differs from the
-//    configured one, or whose step no longer has the stored step id, is dropped and listed in
-//    `report->dropped_instances`; surviving instances get their JourneyDef and journey index;
-//    `timer_token` is 0 (the loader schedules a new timer for every waiting instance);
+//  - an instance resolves by (journey id, version) to the journey's current version or to one of
+//    `config.retained_versions`; one whose journey id is not configured, whose version is
+//    neither, or whose step no longer has the stored step id, is dropped and listed in
+//    `report->dropped_instances`; surviving instances get that version's JourneyDef and the
+//    journey id's index in `config.journeys`; `timer_token` is 0 (the loader schedules a new
+//    timer for every waiting instance);
 //  - re-entry memories resolve by journey id alone (a version bump keeps re-entry rules);
 //  - history entries resolve by event name to `config.history` rules (names point into it);
 //    entries no rule keeps are dropped, properties are dropped where the rule no longer reads
@@ -76,6 +78,11 @@ void EncodeProfileState(const ProfileState& ps, const Config& config, std::strin
 // `*out` is then unspecified. `report` may be null.
 Status DecodeProfileState(std::string_view bytes, const Config& config, ProfileState* out,
                           DecodeReport* report);
+
+// One event with a version byte (the ingest journal, j/ keys). Everything ingest fills is kept
+// except `source` and `seq` (the journal key holds the sequence).
+void EncodeEvent(const Event& e, std::string* out);
+Status DecodeEvent(std::string_view bytes, Event* out);
 
 // Delivery status of one outbox message.
 enum class DeliveryStatus : uint8_t {

@@ -222,6 +222,41 @@ TEST(StoreCodecTest, DropsInstancesOfOldVersionsButKeepsReentryMemory) {
   EXPECT_EQ(report.dropped_memories, 0u);
 }
 
+TEST(StoreCodecTest, KeepsInstancesOfARetainedOlderVersion) {
+  // Stored while abandoned_cart v2 was current; decoded after v3 was published with v2 retained.
+  auto config = MakeTestConfig();
+  ProfileState ps = MakeProfileState(*config, "hank", 0, 9);
+  std::string bytes = Encode(ps, *config);
+  auto changed = MakeTestConfig();
+  std::shared_ptr<const JourneyDef> v2 = changed->journeys[1];
+  auto v3 = std::make_shared<JourneyDef>(*v2);
+  v3->version = 3;
+  v3->steps.erase(v3->steps.begin());  // v3 has other steps at the same positions
+  changed->journeys[1] = v3;
+  changed->retained_versions = {v2};
+
+  ProfileState back;
+  DecodeReport report;
+  ASSERT_TRUE(DecodeProfileState(bytes, *changed, &back, &report).ok());
+  EXPECT_TRUE(report.empty());
+  ASSERT_EQ(back.instances.size(), ps.instances.size());
+  for (const Instance& inst : back.instances) {
+    if (inst.journey->id != "abandoned_cart") continue;
+    EXPECT_EQ(inst.journey, v2);  // still on the steps it entered, not v3's
+    EXPECT_EQ(inst.journey_index, 1u);
+  }
+  // Encoding under the new config gives the same bytes: the instance still says version 2.
+  EXPECT_EQ(Encode(back, *changed), bytes);
+
+  // Without v2 retained, the same bytes lose those instances.
+  changed->retained_versions.clear();
+  ProfileState dropped;
+  DecodeReport dropped_report;
+  ASSERT_TRUE(DecodeProfileState(bytes, *changed, &dropped, &dropped_report).ok());
+  ASSERT_EQ(dropped_report.dropped_instances.size(), 3u);
+  EXPECT_EQ(dropped_report.dropped_instances[0].reason, "version 2 replaced by 3");
+}
+
 TEST(StoreCodecTest, DropsInstancesWhoseStepMoved) {
   auto config = MakeTestConfig();
   std::string bytes = Encode(MakeProfileState(*config, "ivy", 0, 10), *config);

@@ -17,6 +17,7 @@ constexpr std::string_view kProfilePrefix = "p/";
 constexpr std::string_view kOutboxPrefix = "o/";
 constexpr std::string_view kSeenPrefix = "m/";
 constexpr std::string_view kAliasPrefix = "a/";
+constexpr std::string_view kJournalPrefix = "j/";
 constexpr std::string_view kMetaPrefix = "meta/";
 constexpr std::string_view kSchemaMeta = "schema";
 constexpr std::string_view kIngestSeqMeta = "ingest_seq";
@@ -112,6 +113,12 @@ std::string AliasKey(std::string_view anonymous_id) {
   return k;
 }
 
+std::string JournalKey(uint64_t seq) {
+  std::string k(kJournalPrefix);
+  PutBigEndian64(seq, &k);
+  return k;
+}
+
 std::string MetaKey(std::string_view name) {
   std::string k(kMetaPrefix);
   k.append(name);
@@ -164,6 +171,14 @@ void WriteBatch::PutAlias(std::string_view anonymous_id, std::string_view profil
 void WriteBatch::DeleteAlias(std::string_view anonymous_id) {
   batch_->Delete(AliasKey(anonymous_id));
 }
+
+void WriteBatch::PutJournal(uint64_t seq, const Event& event) {
+  scratch_.clear();
+  EncodeEvent(event, &scratch_);
+  batch_->Put(JournalKey(seq), scratch_);
+}
+
+void WriteBatch::DeleteJournal(uint64_t seq) { batch_->Delete(JournalKey(seq)); }
 
 void WriteBatch::PutMeta(std::string_view name, std::string_view value) {
   scratch_.clear();
@@ -296,6 +311,19 @@ Status StateStore::ScanAliases(
                      if (!target.ok()) return target.status().WithPrefix(AliasKey(key) + ": ");
                      fn(key, *target);
                      return Status::Ok();
+                   });
+}
+
+Status StateStore::ScanJournal(const std::function<Status(uint64_t seq, Event event)>& fn) const {
+  return ScanRange(db_.get(), kJournalPrefix, kJournalPrefix,
+                   [&](std::string_view key, std::string_view value) -> Status {
+                     if (key.size() != 8) return Status::Parse("j/: key is not a 64-bit sequence");
+                     uint64_t seq = GetBigEndian64(key);
+                     Event e;
+                     Status d = DecodeEvent(value, &e);
+                     if (!d.ok()) return d.WithPrefix("j/" + std::to_string(seq) + ": ");
+                     e.seq = seq;
+                     return fn(seq, std::move(e));
                    });
 }
 

@@ -5,6 +5,7 @@
 //   o/<8-byte big-endian time><message id> -> OutboxEntry value (JSON line + delivery status)
 //   m/<8-byte big-endian messageId hash>  -> event time of a seen messageId (dedupe)
 //   a/<anonymous id>                      -> profile key the id is an alias of
+//   j/<8-byte big-endian ingest sequence> -> an acknowledged event not yet applied (journal)
 //   meta/<name>                           -> schema version, last applied ingest sequence, ...
 // Every value starts with the codec's version byte.
 //
@@ -73,6 +74,11 @@ class WriteBatch {
   void PutAlias(std::string_view anonymous_id, std::string_view profile_key);
   void DeleteAlias(std::string_view anonymous_id);
 
+  // j/: an acknowledged event waiting to be applied, under its ingest sequence. The batch that
+  // applies the event's effects deletes it, so the journal holds exactly the unapplied events.
+  void PutJournal(uint64_t seq, const Event& event);
+  void DeleteJournal(uint64_t seq);
+
   // meta/<name>: opaque bytes.
   void PutMeta(std::string_view name, std::string_view value);
   // meta/ingest_seq: the last ingest sequence whose effects this batch completes.
@@ -125,6 +131,10 @@ class StateStore {
                                               std::string_view profile_key)>& fn) const;
   Result<std::optional<std::string>> GetAlias(std::string_view anonymous_id) const;
 
+  // Every journal entry in sequence order, with Event::seq set; stops at the first error (a
+  // value that does not decode, or one returned by `fn`).
+  Status ScanJournal(const std::function<Status(uint64_t seq, Event event)>& fn) const;
+
   // meta/<name>; nullopt when absent. PutMeta commits on its own (use WriteBatch::PutMeta to
   // write it together with other changes).
   Result<std::optional<std::string>> GetMeta(std::string_view name) const;
@@ -149,6 +159,7 @@ std::string ProfileKey(std::string_view profile_key);
 std::string OutboxKey(Time time, std::string_view message_id);
 std::string SeenMessageKey(uint64_t message_id_hash);
 std::string AliasKey(std::string_view anonymous_id);
+std::string JournalKey(uint64_t seq);
 std::string MetaKey(std::string_view name);
 
 }  // namespace waymark::store
