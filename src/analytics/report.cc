@@ -243,10 +243,19 @@ std::string FormatReportJson(const Config& config, const EngineResults& r, const
   out += "},";
 
   Key(&out, "journeys");
+  AppendJourneysJson(config, r.journeys, &out);
+  out += "}\n";
+  return out;
+}
+
+void AppendJourneysJson(const Config& config, const std::vector<JourneyStats>& journeys,
+                        std::string* out_ptr) {
+  std::string& out = *out_ptr;
   out += "[";
+  static const JourneyStats kNone;
   for (size_t i = 0; i < config.journeys.size(); ++i) {
     const JourneyDef& j = *config.journeys[i];
-    const JourneyStats& st = r.journeys[i];
+    const JourneyStats& st = i < journeys.size() ? journeys[i] : kNone;
     if (i) out += ",";
     out += "{";
     Key(&out, "id");
@@ -314,8 +323,7 @@ std::string FormatReportJson(const Config& config, const EngineResults& r, const
     }
     out += "]}";
   }
-  out += "]}\n";
-  return out;
+  out += "]";
 }
 
 }  // namespace waymark

@@ -32,4 +32,10 @@ std::string FormatReportText(const Config& config, const EngineResults& results,
 std::string FormatReportJson(const Config& config, const EngineResults& results,
                              const RunInfo& run);
 
+// The report's "journeys" list alone: one object per journey of `config` with its counters from
+// `journeys` (by index; missing ones count as zero), goal conversion treated vs control with the
+// difference and its 95% interval, and per-step counters. Appended to `out`.
+void AppendJourneysJson(const Config& config, const std::vector<JourneyStats>& journeys,
+                        std::string* out);
+
 }  // namespace waymark

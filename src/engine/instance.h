@@ -57,6 +57,21 @@ struct TraceEntry {
   std::string text;
 };
 
+// One line of a profile's recent past as the admin API shows it: an event the profile sent, or a
+// send decided for it. Kept only when ShardOptions::activity_limit is set (the live server).
+struct ActivityEntry {
+  enum class Kind : uint8_t { kEvent, kSent, kSuppressed };
+  Kind kind = Kind::kEvent;
+  Time time{};
+  // kEvent: the call type and name ("track Order Completed", "identify"). kSent: the channel id.
+  // kSuppressed: the reason (SuppressReasonName).
+  std::string what;
+  std::string id;       // kEvent: the messageId; otherwise the message id of the send
+  std::string journey;  // kSent, kSuppressed: journey and step ids
+  std::string step;
+  std::string detail;  // kSuppressed: why, in words
+};
+
 struct ProfileState {
   Profile profile;
   std::vector<Instance> instances;
@@ -67,6 +82,8 @@ struct ProfileState {
   Time segment_due = kTimeMax;
   bool traced = false;
   std::vector<TraceEntry> trace;  // only for traced profiles
+  // Oldest first; at most ShardOptions::activity_limit events and as many sends.
+  std::vector<ActivityEntry> activity;
 
   uint32_t slot = 0;
   uint32_t generation = 0;

@@ -372,6 +372,15 @@ void Shard::HandleEvent(const Event& e, const std::string& key,
                       (e.source.empty() ? "" : " (" + e.source + ")"));
   }
 
+  if (options_.activity_limit > 0) {
+    ActivityEntry a;
+    a.time = e.timestamp;
+    a.what = std::string(EventTypeName(e.type));
+    if (!e.name.empty()) a.what += " " + e.name;
+    a.id = e.message_id;
+    NoteActivity(ps, std::move(a));
+  }
+
   CheckInstances(ps, e);
   EvaluateSegments(ps, &e, /*all=*/!changed.empty());
   EnterOnEvent(ps, e, changed);
@@ -795,6 +804,10 @@ void Shard::EmitMessage(ProfileState* ps, Instance* inst, const StepDef& s, int 
   if (draining_) StatsOf(*inst).sent_after_data++;
   WM_TRACE(ps, "journey " + j.id + ": sent " + Quote(s.id) + " on " + channel_id + " (message " +
                    id + (promo.empty() ? "" : ", promo " + promo) + ")");
+  if (options_.activity_limit > 0) {
+    NoteActivity(ps,
+                 ActivityEntry{ActivityEntry::Kind::kSent, now, channel_id, id, j.id, s.id, ""});
+  }
   if (!options_.keep_outbox) return;
 
   std::string json = "{\"id\":\"" + id + "\",\"time\":\"" + FormatIsoTime(now) + "\",\"profile\":";
@@ -835,6 +848,12 @@ void Shard::Suppress(ProfileState* ps, Instance* inst, const StepDef& s, Suppres
   Bump(&results_.suppressed, name);
   WM_TRACE(ps, "journey " + j.id + ": send " + Quote(s.id) + " suppressed: " + std::string(name) +
                    (detail.empty() ? "" : " (" + detail + ")"));
+  if (options_.activity_limit == 0 && !options_.keep_suppressions) return;
+  std::string id = HexId(HashCombine(HashCombine(inst->id, uint64_t(inst->step)), inst->visits));
+  if (options_.activity_limit > 0) {
+    NoteActivity(ps, ActivityEntry{ActivityEntry::Kind::kSuppressed, now_, std::string(name), id,
+                                   j.id, s.id, detail});
+  }
   if (!options_.keep_suppressions) return;
   std::string json = "{\"time\":\"" + FormatIsoTime(now_) + "\",\"profile\":";
   AppendJsonString(ps->profile.key, &json);
@@ -847,7 +866,6 @@ void Shard::Suppress(ProfileState* ps, Instance* inst, const StepDef& s, Suppres
   json += "\",\"detail\":";
   AppendJsonString(detail, &json);
   json += "}";
-  std::string id = HexId(HashCombine(HashCombine(inst->id, uint64_t(inst->step)), inst->visits));
   results_.suppressions.push_back(OutboxRecord{now_, std::move(id), std::move(json)});
 }
 
@@ -928,14 +946,49 @@ void Shard::Finish(Time until, Time data_end) {
     for (const Instance& inst : slot->instances) {
       if (inst.active()) results_.journeys[inst.journey_index].active++;
     }
-    CountCustomers(*slot);
+    CountCustomers(*slot, &results_.journeys);
     if (slot->traced) results_.traces.emplace_back(slot->profile.key, slot->trace);
   }
 }
 
 // ---- helpers ----
 
-void Shard::CountCustomers(const ProfileState& ps) {
+std::vector<JourneyStats> Shard::LiveStats() const {
+  std::vector<JourneyStats> out = results_.journeys;
+  for (const auto& slot : slots_) {
+    if (slot == nullptr) continue;
+    for (const Instance& inst : slot->instances) {
+      if (inst.active()) out[inst.journey_index].active++;
+    }
+    CountCustomers(*slot, &out);
+  }
+  return out;
+}
+
+size_t Shard::instance_count() const {
+  size_t n = 0;
+  for (const auto& slot : slots_) {
+    if (slot != nullptr) n += slot->instances.size();
+  }
+  return n;
+}
+
+void Shard::NoteActivity(ProfileState* ps, ActivityEntry entry) {
+  bool is_event = entry.kind == ActivityEntry::Kind::kEvent;
+  size_t same = 0;
+  for (const ActivityEntry& a : ps->activity)
+    same += (a.kind == ActivityEntry::Kind::kEvent) == is_event;
+  if (same >= options_.activity_limit) {
+    auto oldest =
+        std::find_if(ps->activity.begin(), ps->activity.end(), [&](const ActivityEntry& a) {
+          return (a.kind == ActivityEntry::Kind::kEvent) == is_event;
+        });
+    if (oldest != ps->activity.end()) ps->activity.erase(oldest);
+  }
+  ps->activity.push_back(std::move(entry));
+}
+
+void Shard::CountCustomers(const ProfileState& ps, std::vector<JourneyStats>* journeys) {
   // A profile counts once per journey: in control if any of its entries was, converted if any
   // of its entries reached the goal. Memories are few per profile; a quadratic scan is fine.
   for (size_t i = 0; i < ps.journeys.size(); ++i) {
@@ -949,7 +1002,7 @@ void Shard::CountCustomers(const ProfileState& ps) {
       control |= m.control;
       converted |= m.converted;
     }
-    JourneyStats& st = results_.journeys[journey];
+    JourneyStats& st = (*journeys)[journey];
     if (control) {
       st.customers_control++;
       st.customers_converted_control += converted ? 1 : 0;

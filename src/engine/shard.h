@@ -6,6 +6,7 @@
 // here reads the system clock or takes a lock.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,9 @@ struct ShardOptions {
   const TraceFilter* trace = nullptr;  // null: no tracing
   // Remember which profiles each call changed (TakeChanged), for a caller that persists them.
   bool track_changes = false;
+  // Keep each profile's last this many events and as many sends and suppressions
+  // (ProfileState::activity, for the admin API). 0: none.
+  size_t activity_limit = 0;
 };
 
 struct ShardResults {
@@ -97,6 +101,18 @@ class Shard {
   // The profile stored under `key`, or null. For read-only inspection on the shard's thread.
   const ProfileState* Find(const std::string& key) { return Lookup(key); }
 
+  // Moves the shard's clock to `t` (never back) without firing timers: timers that a later
+  // AdvanceTo(t) fires then run at `t`, so a send step's max_lateness sees how late they are.
+  // The live server calls it with the wall clock before each round.
+  void SetNow(Time t) { now_ = std::max(now_, t); }
+
+  // Every journey's counters with `active` and the per-customer counts filled in from the
+  // profiles held now (what Finish() adds at the end of a replay). Takes time linear in the
+  // profiles.
+  std::vector<JourneyStats> LiveStats() const;
+  // Journey instances held now (active ones and those watching for their goal).
+  size_t instance_count() const;
+
   // When the earliest pending timer is due; kTimeMax when none is.
   Time next_timer_due() const { return timers_.empty() ? kTimeMax : timers_.top().due; }
   Time now() const { return now_; }
@@ -145,7 +161,8 @@ class Shard {
   void End(ProfileState* ps, Instance* inst, const std::string& reason);
   void Convert(ProfileState* ps, Instance* inst, const Event& goal);
   void RemoveEnded(ProfileState* ps);
-  void CountCustomers(const ProfileState& ps);
+  static void CountCustomers(const ProfileState& ps, std::vector<JourneyStats>* journeys);
+  void NoteActivity(ProfileState* ps, ActivityEntry entry);
 
   expr::EvalContext Context(const ProfileState& ps, const Event* e, const Instance* inst) const;
   Value RenderVars(const TemplateDef& tpl, const ProfileState& ps, const Instance& inst,

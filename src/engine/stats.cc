@@ -50,4 +50,148 @@ void EngineCounters::Add(const EngineCounters& o) {
   segment_exits += o.segment_exits;
 }
 
+namespace {
+
+template <typename T>
+struct Field {
+  const char* name;
+  uint64_t T::*member;
+};
+
+constexpr Field<StepStats> kStepFields[] = {
+    {"entered", &StepStats::entered},
+    {"held_out", &StepStats::held_out},
+    {"deferred", &StepStats::deferred},
+};
+constexpr std::pair<const char*, Counts StepStats::*> kStepMaps[] = {
+    {"sent", &StepStats::sent},
+    {"suppressed", &StepStats::suppressed},
+    {"arms", &StepStats::arms},
+};
+constexpr Field<JourneyStats> kJourneyFields[] = {
+    {"entered", &JourneyStats::entered},
+    {"entered_control", &JourneyStats::entered_control},
+    {"completed", &JourneyStats::completed},
+    {"converted", &JourneyStats::converted},
+    {"converted_control", &JourneyStats::converted_control},
+};
+constexpr std::pair<const char*, double JourneyStats::*> kJourneyAmounts[] = {
+    {"revenue", &JourneyStats::revenue},
+    {"revenue_control", &JourneyStats::revenue_control},
+};
+constexpr std::pair<const char*, Counts JourneyStats::*> kJourneyMaps[] = {
+    {"exits", &JourneyStats::exits},
+    {"skipped", &JourneyStats::skipped},
+};
+constexpr Field<EngineCounters> kCounterFields[] = {
+    {"events", &EngineCounters::events},
+    {"duplicates", &EngineCounters::duplicates},
+    {"merges", &EngineCounters::merges},
+    {"absorbed", &EngineCounters::absorbed},
+    {"timers_fired", &EngineCounters::timers_fired},
+    {"messages", &EngineCounters::messages},
+    {"segment_entries", &EngineCounters::segment_entries},
+    {"segment_exits", &EngineCounters::segment_exits},
+};
+
+Value CountsToValue(const Counts& c) {
+  Value v = Value::EmptyObject();
+  for (const auto& [k, n] : c) v.as_object().emplace_back(k, Value(int64_t(n)));
+  return v;
+}
+
+template <typename T, size_t N>
+void PutFields(const T& from, const Field<T> (&fields)[N], Value* out) {
+  for (const Field<T>& f : fields) out->Set(f.name, Value(int64_t(from.*f.member)));
+}
+
+// A counter: a non-negative integer below 2^53 (what a double holds exactly).
+Status ReadCount(const Value* v, std::string_view field, uint64_t* out) {
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_number() || v->as_number() < 0 || v->as_number() > 9007199254740992.0 ||
+      v->as_number() != double(uint64_t(v->as_number()))) {
+    return Status::Parse("stats: field '" + std::string(field) + "' is not a count");
+  }
+  *out += uint64_t(v->as_number());
+  return Status::Ok();
+}
+
+Status AddCounts(const Value* v, std::string_view field, Counts* out) {
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_object())
+    return Status::Parse("stats: field '" + std::string(field) + "' is not an object");
+  for (const auto& [k, n] : v->as_object()) {
+    uint64_t add = 0;
+    WAYMARK_RETURN_IF_ERROR(ReadCount(&n, std::string(field) + "." + k, &add));
+    Bump(out, k, add);
+  }
+  return Status::Ok();
+}
+
+template <typename T, size_t N>
+Status AddFields(const Value& v, const Field<T> (&fields)[N], T* out) {
+  for (const Field<T>& f : fields) {
+    WAYMARK_RETURN_IF_ERROR(ReadCount(v.Find(f.name), f.name, &(out->*f.member)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Value JourneyStatsToValue(const JourneyStats& s) {
+  Value v = Value::EmptyObject();
+  PutFields(s, kJourneyFields, &v);
+  for (const auto& [name, member] : kJourneyAmounts) v.Set(name, Value(s.*member));
+  for (const auto& [name, member] : kJourneyMaps) v.Set(name, CountsToValue(s.*member));
+  Value::List steps;
+  for (const StepStats& st : s.steps) {
+    Value step = Value::EmptyObject();
+    PutFields(st, kStepFields, &step);
+    for (const auto& [name, member] : kStepMaps) step.Set(name, CountsToValue(st.*member));
+    steps.push_back(std::move(step));
+  }
+  v.Set("steps", Value(std::move(steps)));
+  return v;
+}
+
+Status AddJourneyStatsFromValue(const Value& v, JourneyStats* out) {
+  if (!v.is_object()) return Status::Parse("stats: journey counters are not an object");
+  WAYMARK_RETURN_IF_ERROR(AddFields(v, kJourneyFields, out));
+  for (const auto& [name, member] : kJourneyAmounts) {
+    const Value* amount = v.Find(name);
+    if (amount == nullptr) continue;
+    if (!amount->is_number())
+      return Status::Parse("stats: field '" + std::string(name) + "' is not a number");
+    out->*member += amount->as_number();
+  }
+  for (const auto& [name, member] : kJourneyMaps) {
+    WAYMARK_RETURN_IF_ERROR(AddCounts(v.Find(name), name, &(out->*member)));
+  }
+  const Value* steps = v.Find("steps");
+  if (steps == nullptr) return Status::Ok();
+  if (!steps->is_list()) return Status::Parse("stats: field 'steps' is not a list");
+  const Value::List& list = steps->as_list();
+  if (out->steps.size() < list.size()) out->steps.resize(list.size());
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].is_object())
+      return Status::Parse("stats: step " + std::to_string(i) + " is not an object");
+    WAYMARK_RETURN_IF_ERROR(AddFields(list[i], kStepFields, &out->steps[i]));
+    for (const auto& [name, member] : kStepMaps) {
+      WAYMARK_RETURN_IF_ERROR(AddCounts(list[i].Find(name), name, &(out->steps[i].*member)));
+    }
+  }
+  return Status::Ok();
+}
+
+Value EngineCountersToValue(const EngineCounters& c) {
+  Value v = Value::EmptyObject();
+  PutFields(c, kCounterFields, &v);
+  return v;
+}
+
+Status AddEngineCountersFromValue(const Value& v, EngineCounters* out) {
+  if (!v.is_object()) return Status::Parse("stats: engine counters are not an object");
+  return AddFields(v, kCounterFields, out);
+}
+
 }  // namespace waymark

@@ -7,6 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "core/status.h"
+#include "core/value.h"
+
 namespace waymark {
 
 // Named counters. The transparent comparator lets Bump() find existing keys without building a
@@ -67,5 +70,15 @@ struct EngineCounters {
 
   void Add(const EngineCounters& o);
 };
+
+// Counters as a Value tree and back, for storing them (the live server keeps them across
+// restarts). Fields go by name, steps by position, so counters written by a build with fewer
+// fields read back with the missing ones at zero; an unknown field is ignored. `active` and the
+// per-customer counts are not written: they are derived from the profiles held.
+Value JourneyStatsToValue(const JourneyStats& s);
+// Adds what `v` holds to `out`; kParseError naming the field when `v` is not such a tree.
+Status AddJourneyStatsFromValue(const Value& v, JourneyStats* out);
+Value EngineCountersToValue(const EngineCounters& c);
+Status AddEngineCountersFromValue(const Value& v, EngineCounters* out);
 
 }  // namespace waymark

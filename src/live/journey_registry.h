@@ -54,8 +54,7 @@ class JourneyRegistry {
   // the store's error when reading or writing fails. `store` and `clock` must outlive the
   // registry.
   static Result<std::unique_ptr<JourneyRegistry>> Open(std::shared_ptr<const Config> disk,
-                                                       store::StateStore* store,
-                                                       const Clock* clock,
+                                                       store::StateStore* store, const Clock* clock,
                                                        std::vector<std::string>* notes = nullptr);
   ~JourneyRegistry();
   JourneyRegistry(const JourneyRegistry&) = delete;
@@ -80,8 +79,7 @@ class JourneyRegistry {
   // highest version known for that id, or version 1 of a new journey. Returns the version
   // number. An invalid document is refused with kInvalidArgument whose message lists the
   // problems one per line (also put into `errors` when given). Changes no config.
-  Result<uint32_t> CreateVersion(std::string_view text,
-                                 std::vector<std::string>* errors = nullptr);
+  Result<uint32_t> CreateVersion(std::string_view text, std::vector<std::string>* errors = nullptr);
 
   // Makes `version` the one new entries of journey `id` use; the version it replaces is retired
   // (its instances run on). A journey published for the first time is appended to the config's
@@ -116,8 +114,7 @@ class JourneyRegistry {
   struct Version;
   struct Journey;
 
-  JourneyRegistry(std::shared_ptr<const Config> disk, store::StateStore* store,
-                  const Clock* clock);
+  JourneyRegistry(std::shared_ptr<const Config> disk, store::StateStore* store, const Clock* clock);
 
   Status Load(std::vector<std::string>* notes);
   void Reconcile(const std::shared_ptr<const JourneyDef>& def, std::vector<std::string>* notes,

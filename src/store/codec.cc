@@ -196,13 +196,18 @@ class Reader {
   bool Version(std::string_view what) {
     uint8_t v = 0;
     if (!Byte(what, &v)) return false;
-    if (v != kCodecVersion) {
+    if (v < kOldestCodecVersion || v > kCodecVersion) {
       pos_ = 0;
       return Fail(what, "format version " + std::to_string(v) + ", expected " +
+                            std::to_string(kOldestCodecVersion) + " to " +
                             std::to_string(kCodecVersion));
     }
+    version_ = v;
     return true;
   }
+
+  // The version byte Version() read.
+  uint8_t version() const { return version_; }
 
   bool End(std::string_view what) {
     if (!ok()) return false;
@@ -213,6 +218,7 @@ class Reader {
  private:
   std::string_view data_;
   size_t pos_ = 0;
+  uint8_t version_ = 0;
   Status status_;
 };
 
@@ -585,6 +591,39 @@ bool ReadSegments(Reader& r, const Config& config, ProfileState* ps, DecodeRepor
   return r.TimeAt("segment_due", &ps->segment_due);
 }
 
+void PutActivity(const std::vector<ActivityEntry>& activity, std::string* out) {
+  PutVarint(activity.size(), out);
+  for (const ActivityEntry& a : activity) {
+    PutByte(static_cast<uint8_t>(a.kind), out);
+    PutTime(a.time, out);
+    PutString(a.what, out);
+    PutString(a.id, out);
+    PutString(a.journey, out);
+    PutString(a.step, out);
+    PutString(a.detail, out);
+  }
+}
+
+bool ReadActivity(Reader& r, ProfileState* ps) {
+  size_t n = 0;
+  if (!r.Count("activity", 7, &n)) return false;
+  ps->activity.resize(n);
+  for (ActivityEntry& a : ps->activity) {
+    uint8_t kind = 0;
+    if (!r.Byte("activity.kind", &kind)) return false;
+    if (kind > static_cast<uint8_t>(ActivityEntry::Kind::kSuppressed)) {
+      return r.Fail("activity.kind", "unknown kind " + std::to_string(kind));
+    }
+    a.kind = static_cast<ActivityEntry::Kind>(kind);
+    if (!r.TimeAt("activity.time", &a.time) || !r.String("activity.what", &a.what) ||
+        !r.String("activity.id", &a.id) || !r.String("activity.journey", &a.journey) ||
+        !r.String("activity.step", &a.step) || !r.String("activity.detail", &a.detail)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool ReadProfileState(Reader& r, const Config& config, ProfileState* ps, DecodeReport* report) {
   if (!r.Version("profile state") || !ReadProfile(r, config.history, &ps->profile, report)) {
     return false;
@@ -603,8 +642,12 @@ bool ReadProfileState(Reader& r, const Config& config, ProfileState* ps, DecodeR
   for (size_t i = 0; i < n_instances; ++i) {
     if (!ReadInstance(r, config, triggers, ps, report)) return false;
   }
-  return ReadMemories(r, config, ps, report) && ReadSends(r, config, ps, report) &&
-         ReadSegments(r, config, ps, report) && r.End("profile state");
+  if (!ReadMemories(r, config, ps, report) || !ReadSends(r, config, ps, report) ||
+      !ReadSegments(r, config, ps, report)) {
+    return false;
+  }
+  if (r.version() >= 2 && !ReadActivity(r, ps)) return false;
+  return r.End("profile state");
 }
 
 }  // namespace
@@ -630,6 +673,7 @@ void EncodeProfileState(const ProfileState& ps, const Config& config, std::strin
     if (ps.segments[i] != 0) PutString(config.segments[i].id, out);
   }
   PutTime(ps.segment_due, out);
+  PutActivity(ps.activity, out);
 }
 
 Status DecodeProfileState(std::string_view bytes, const Config& config, ProfileState* out,

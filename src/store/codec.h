@@ -1,8 +1,8 @@
 // Binary encodings of the engine's durable state: profile states, outbox entries and the small
 // values of the other key spaces (docs/storage.md is the reference for every layout).
 //
-// Every value starts with a format version byte (kCodecVersion); a decoder refuses any other
-// version with an error instead of guessing. Integers are LEB128 varints (signed ones zigzagged),
+// Every value starts with a format version byte (kCodecVersion); a decoder refuses a version it
+// does not know with an error instead of guessing. Integers are LEB128 varints (signed ones zigzagged),
 // strings are a varint length followed by the bytes, doubles are 8 bytes little-endian, times are
 // signed varint milliseconds since the epoch, and a Value is a tag byte followed by its content.
 //
@@ -28,8 +28,10 @@
 
 namespace waymark::store {
 
-// The format version written as the first byte of every value.
-inline constexpr uint8_t kCodecVersion = 1;
+// The format version written as the first byte of every value. Decoders read every version from
+// kOldestCodecVersion up: version 2 added a profile state's recent activity (docs/storage.md).
+inline constexpr uint8_t kCodecVersion = 2;
+inline constexpr uint8_t kOldestCodecVersion = 1;
 
 // Values nest at most this deep; deeper input is rejected (bounds decoder recursion).
 inline constexpr int kMaxValueDepth = 64;

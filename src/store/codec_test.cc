@@ -108,14 +108,55 @@ TEST(StoreCodecTest, RejectsOtherVersionByte) {
   ProfileState back;
   Status s = DecodeProfileState(bytes, *config, &back, nullptr);
   EXPECT_EQ(s.code(), Status::Code::kParseError);
-  EXPECT_EQ(s.message(), "profile state: format version 2, expected 1 at byte 0");
+  EXPECT_EQ(s.message(), "profile state: format version 3, expected 1 to 2 at byte 0");
 
   OutboxEntry entry;
   std::string outbox;
   EncodeOutboxValue(entry, &outbox);
   outbox[0] = 0;
   EXPECT_EQ(DecodeOutboxValue(outbox, &entry).message(),
-            "outbox entry: format version 0, expected 1 at byte 0");
+            "outbox entry: format version 0, expected 1 to 2 at byte 0");
+}
+
+TEST(StoreCodecTest, ReadsVersionOneProfileStateWithoutActivity) {
+  // Version 1 ended after segment_due; version 2 appends the activity list. A version 1 value
+  // is a version 2 encoding without that list and with the old version byte.
+  auto config = MakeTestConfig();
+  ProfileState ps = MakeProfileState(*config, "erin", 2, 6);
+  ps.activity.clear();
+  std::string bytes = Encode(ps, *config);
+  ASSERT_EQ(bytes.back(), '\0');  // the empty activity list's count
+  bytes.pop_back();
+  bytes[0] = 1;
+  ProfileState back;
+  ASSERT_TRUE(DecodeProfileState(bytes, *config, &back, nullptr).ok());
+  EXPECT_EQ(Dump(back, *config), Dump(ps, *config));
+
+  // The same bytes claiming version 2 are one field short.
+  bytes[0] = 2;
+  ProfileState short_state;
+  Status s = DecodeProfileState(bytes, *config, &short_state, nullptr);
+  EXPECT_EQ(s.code(), Status::Code::kParseError);
+  EXPECT_NE(s.message().find("activity"), std::string::npos) << s.message();
+}
+
+TEST(StoreCodecTest, RejectsUnknownActivityKind) {
+  auto config = MakeTestConfig();
+  ProfileState ps;
+  ps.profile.key = "k";
+  ps.segments.assign(config->segments.size(), 0);
+  ps.activity.push_back(
+      ActivityEntry{ActivityEntry::Kind::kSent, FromMillis(5), "email", "id", "j", "s", ""});
+  std::string bytes = Encode(ps, *config);
+  // The list ends the value: count 1, then kind, time (5 ms: one byte) and five strings
+  // ("email", "id", "j", "s", "": 6 + 3 + 2 + 2 + 1 bytes).
+  size_t kind_at = bytes.size() - (1 + 1 + 6 + 3 + 2 + 2 + 1);
+  ASSERT_EQ(bytes[kind_at], char(ActivityEntry::Kind::kSent));
+  bytes[kind_at] = 9;
+  ProfileState back;
+  Status s = DecodeProfileState(bytes, *config, &back, nullptr);
+  EXPECT_EQ(s.code(), Status::Code::kParseError);
+  EXPECT_NE(s.message().find("activity.kind: unknown kind 9"), std::string::npos) << s.message();
 }
 
 TEST(StoreCodecTest, RejectsEveryTruncation) {

@@ -186,6 +186,8 @@ void WriteBatch::PutMeta(std::string_view name, std::string_view value) {
   batch_->Put(MetaKey(name), scratch_);
 }
 
+void WriteBatch::DeleteMeta(std::string_view name) { batch_->Delete(MetaKey(name)); }
+
 void WriteBatch::PutIngestSequence(uint64_t seq) {
   std::string v;
   PutBigEndian64(seq, &v);
@@ -234,9 +236,11 @@ Status StateStore::CheckSchema() {
   return Status::Ok();
 }
 
-Status StateStore::Commit(WriteBatch& batch) {
+Status StateStore::Commit(WriteBatch& batch) { return Commit(batch, options_.sync_every_write); }
+
+Status StateStore::Commit(WriteBatch& batch, bool sync) {
   rocksdb::WriteOptions wo;
-  wo.sync = options_.sync_every_write;
+  wo.sync = sync;
   rocksdb::Status s = db_->Write(wo, batch.batch_.get());
   batch.Clear();
   return FromRocks(s, "commit to " + dir_);
@@ -325,6 +329,23 @@ Status StateStore::ScanJournal(const std::function<Status(uint64_t seq, Event ev
                      e.seq = seq;
                      return fn(seq, std::move(e));
                    });
+}
+
+Status StateStore::ScanMeta(
+    std::string_view prefix,
+    const std::function<Status(std::string_view name, std::string_view value)>& fn) const {
+  bool past = false;
+  Status s = ScanRange(db_.get(), kMetaPrefix, MetaKey(prefix),
+                       [&](std::string_view name, std::string_view raw) -> Status {
+                         if (name.substr(0, prefix.size()) != prefix) {
+                           past = true;
+                           return StopScan();
+                         }
+                         Result<std::string> value = DecodeBytesValue(raw);
+                         if (!value.ok()) return value.status().WithPrefix(MetaKey(name) + ": ");
+                         return fn(name, *value);
+                       });
+  return past ? Status::Ok() : s;
 }
 
 Result<std::optional<std::string>> StateStore::GetAlias(std::string_view anonymous_id) const {

@@ -81,6 +81,7 @@ class WriteBatch {
 
   // meta/<name>: opaque bytes.
   void PutMeta(std::string_view name, std::string_view value);
+  void DeleteMeta(std::string_view name);
   // meta/ingest_seq: the last ingest sequence whose effects this batch completes.
   void PutIngestSequence(uint64_t seq);
 
@@ -108,6 +109,9 @@ class StateStore {
 
   // Applies `batch` atomically (syncing per the options) and clears it.
   Status Commit(WriteBatch& batch);
+  // The same with the sync decided by the caller: `sync` waits for the write-ahead log to reach
+  // the disk (RocksDB syncs concurrent writers together).
+  Status Commit(WriteBatch& batch, bool sync);
   // Makes every earlier Commit() durable (group commit). Cheap no-op in sync_every_write mode.
   Status Sync();
 
@@ -134,6 +138,12 @@ class StateStore {
   // Every journal entry in sequence order, with Event::seq set; stops at the first error (a
   // value that does not decode, or one returned by `fn`).
   Status ScanJournal(const std::function<Status(uint64_t seq, Event event)>& fn) const;
+
+  // Every meta/<name> whose name starts with `prefix`, in name order, with its decoded bytes;
+  // stops at the first error `fn` returns.
+  Status ScanMeta(
+      std::string_view prefix,
+      const std::function<Status(std::string_view name, std::string_view value)>& fn) const;
 
   // meta/<name>; nullopt when absent. PutMeta commits on its own (use WriteBatch::PutMeta to
   // write it together with other changes).

@@ -189,7 +189,7 @@ TEST(StateStoreTest, LoadStopsAtACorruptValueNamingItsKey) {
   });
   EXPECT_EQ(delivered, 1);  // amy, before zed
   EXPECT_EQ(s.code(), Status::Code::kParseError);
-  EXPECT_EQ(s.message(), "p/zed: profile state: format version 9, expected 1 at byte 0");
+  EXPECT_EQ(s.message(), "p/zed: profile state: format version 9, expected 1 to 2 at byte 0");
 
   Status refused =
       store->LoadProfiles(*config, [](std::unique_ptr<ProfileState>, const DecodeReport&) {

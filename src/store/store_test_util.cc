@@ -177,6 +177,12 @@ ProfileState MakeProfileState(const Config& config, const std::string& key, int 
   ps.segments[0] = 1;
   ps.segments[2] = 1;
   ps.segment_due = At(7200000);
+  ps.activity.push_back(
+      ActivityEntry{ActivityEntry::Kind::kEvent, At(1000), "track Cart Viewed", "m-1", "", "", ""});
+  ps.activity.push_back(ActivityEntry{ActivityEntry::Kind::kSent, At(2000), "email", "ab12",
+                                      "welcome", "send_1", ""});
+  ps.activity.push_back(ActivityEntry{ActivityEntry::Kind::kSuppressed, At(3000), "cap", "cd34",
+                                      "cart", "remind", "2 per 1d on all channels"});
   return ps;
 }
 
@@ -223,6 +229,11 @@ std::string Dump(const ProfileState& ps, const Config& config) {
   }
   out += "segments_size=" + std::to_string(ps.segments.size()) +
          " segment_due=" + std::to_string(ToMillis(ps.segment_due)) + "\n";
+  for (const ActivityEntry& a : ps.activity) {
+    out += "activity " + std::to_string(int(a.kind)) + " " + std::to_string(ToMillis(a.time)) +
+           " " + a.what + " id=" + a.id + " journey=" + a.journey + " step=" + a.step +
+           " detail=" + a.detail + "\n";
+  }
   return out;
 }
 

@@ -1,0 +1,299 @@
+#include "live/delivery.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "absl/container/flat_hash_set.h"
+#include "channels/webhook.h"
+#include "core/json.h"
+#include "live/log.h"
+
+namespace waymark::live {
+namespace {
+
+// The id of an outbox line: every line starts with {"id":"<message id>".
+std::string_view LineId(std::string_view line) {
+  constexpr std::string_view kStart = "{\"id\":\"";
+  if (line.substr(0, kStart.size()) != kStart) return {};
+  line.remove_prefix(kStart.size());
+  size_t end = line.find('"');
+  return end == std::string_view::npos ? std::string_view() : line.substr(0, end);
+}
+
+std::string StringField(const Value& v, std::string_view name) {
+  const Value* f = v.Find(name);
+  return f != nullptr && f->is_string() ? f->as_string() : std::string();
+}
+
+}  // namespace
+
+Delivery::Delivery(store::StateStore* store, DeliveryOptions options, const Clock* clock,
+                   bool sync_before_send)
+    : store_(store),
+      options_(std::move(options)),
+      clock_(clock),
+      sync_before_send_(sync_before_send),
+      rng_(0x5eed) {}
+
+Result<std::unique_ptr<Delivery>> Delivery::Create(store::StateStore* store,
+                                                   DeliveryOptions options, const Clock* clock,
+                                                   bool sync_before_send) {
+  WAYMARK_RETURN_IF_ERROR(ValidateRetryPolicy(options.retry));
+  if ((!options.relay_url.empty()) && options.webhook_secret.empty()) {
+    return Status::Invalid("delivery: a relay URL needs a webhook secret to sign with");
+  }
+  std::unique_ptr<Delivery> d(new Delivery(store, std::move(options), clock, sync_before_send));
+  if (!d->options_.outbox_file.empty()) {
+    d->file_ = std::fopen(d->options_.outbox_file.c_str(), "ae");
+    if (d->file_ == nullptr) {
+      return Status::Io("open outbox file " + d->options_.outbox_file + ": " +
+                        std::strerror(errno));
+    }
+  }
+  return d;
+}
+
+Delivery::~Delivery() {
+  Stop();
+  if (file_ != nullptr) std::fclose(file_);
+}
+
+Result<uint64_t> Delivery::Recover() {
+  std::vector<store::OutboxEntry> pending;
+  Status s = store_->ScanOutbox(kTimeMin, [&](const store::OutboxEntry& e) {
+    if (e.status == store::DeliveryStatus::kPending) pending.push_back(e);
+    return true;
+  });
+  if (!s.ok()) return s;
+  if (file_ != nullptr && !pending.empty()) {
+    // A crash after the file write and before the status write leaves an entry pending that the
+    // file already holds; only the pending ids are looked for, so memory stays small.
+    absl::flat_hash_set<std::string> ids;
+    for (const store::OutboxEntry& e : pending) ids.insert(e.id);
+    std::ifstream in(options_.outbox_file);
+    for (std::string line; std::getline(in, line);) {
+      std::string_view id = LineId(line);
+      if (!id.empty() && ids.erase(std::string(id)) > 0) recovered_in_file_.emplace_back(id);
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (store::OutboxEntry& e : pending) {
+    if (e.attempts > 0 && e.next_attempt > clock_->Now()) {
+      retries_.emplace(e.next_attempt, std::move(e));
+    } else {
+      queue_.push_back(std::move(e));
+    }
+  }
+  return uint64_t(queue_.size() + retries_.size());
+}
+
+void Delivery::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Delivery::Enqueue(std::vector<store::OutboxEntry> entries) {
+  if (entries.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (store::OutboxEntry& e : entries) queue_.push_back(std::move(e));
+  cv_.notify_all();
+}
+
+void Delivery::WaitIdle() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return (queue_.empty() && !busy_) || !thread_.joinable() || stopping_; });
+}
+
+void Delivery::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+    cv_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  cv_.notify_all();
+}
+
+void Delivery::Loop() {
+  while (true) {
+    std::vector<store::OutboxEntry> round;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      while (true) {
+        if (stopping_) return;
+        Time now = clock_->Now();
+        while (!retries_.empty() && retries_.begin()->first <= now) {
+          queue_.push_back(std::move(retries_.begin()->second));
+          retries_.erase(retries_.begin());
+        }
+        if (!queue_.empty()) break;
+        cv_.notify_all();  // WaitIdle
+        // Retries are checked at least once a second, whatever clock is in use.
+        cv_.wait_for(lock, std::chrono::seconds(1));
+      }
+      // A bounded round keeps status writes and Stop() timely under a backlog.
+      size_t n = std::min<size_t>(queue_.size(), 256);
+      round.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        round.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      busy_ = true;
+    }
+    Round(std::move(round));
+    std::lock_guard<std::mutex> lock(mu_);
+    busy_ = false;
+    cv_.notify_all();
+  }
+}
+
+void Delivery::Round(std::vector<store::OutboxEntry> entries) {
+  if (sync_before_send_) {
+    if (Status s = store_->Sync(); !s.ok()) {
+      Log().error("outbox sync failed, sends held error=\"{}\"", s.message());
+      std::lock_guard<std::mutex> lock(mu_);
+      for (store::OutboxEntry& e : entries)
+        retries_.emplace(clock_->Now() + std::chrono::seconds(1), std::move(e));
+      return;
+    }
+  }
+  store::WriteBatch batch;
+  std::vector<std::pair<std::string, std::string>> outcomes;
+  for (store::OutboxEntry& e : entries) {
+    std::string channel;
+    std::string_view outcome = Attempt(&e, &channel);
+    outcomes.emplace_back(std::move(channel), std::string(outcome));
+    batch.PutOutbox(e);
+  }
+  if (file_ != nullptr) {
+    std::fflush(file_);
+    if (sync_before_send_) ::fdatasync(fileno(file_));
+  }
+  if (Status s = store_->Commit(batch, /*sync=*/false); !s.ok()) {
+    // The entries stay pending in the store and go out again after a restart; receivers and the
+    // file drop the repeats by id.
+    Log().error("outbox status write failed error=\"{}\"", s.message());
+  }
+  DeleteExpired();
+
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [channel, outcome] : outcomes) ++outcomes_[{channel, outcome}];
+  for (store::OutboxEntry& e : entries) {
+    if (e.status == store::DeliveryStatus::kPending) retries_.emplace(e.next_attempt, std::move(e));
+  }
+}
+
+std::string_view Delivery::Attempt(store::OutboxEntry* entry, std::string* channel) {
+  Result<Value> parsed = ParseJson(entry->json);
+  if (!parsed.ok()) {
+    entry->status = store::DeliveryStatus::kFailed;
+    entry->detail = "unreadable outbox line: " + parsed.status().message();
+    Log().error("outbox line unreadable message={} error=\"{}\"", entry->id, entry->detail);
+    *channel = "unknown";
+    return "failed";
+  }
+  const Value& msg = *parsed;
+  *channel = StringField(msg, "channel");
+
+  if (file_ != nullptr) {
+    auto known = std::find(recovered_in_file_.begin(), recovered_in_file_.end(), entry->id);
+    if (known != recovered_in_file_.end()) {
+      recovered_in_file_.erase(known);
+    } else if (entry->attempts == 0) {
+      std::fwrite(entry->json.data(), 1, entry->json.size(), file_);
+      std::fputc('\n', file_);
+    }
+  }
+
+  std::string url, body;
+  if (*channel == "webhook") {
+    url = StringField(msg, "url");
+    body = msg.Find("body") != nullptr ? StringField(msg, "body") : entry->json;
+  } else if (!options_.relay_url.empty()) {
+    url = options_.relay_url;
+    body = entry->json;
+  }
+  ++entry->attempts;
+  if (url.empty()) {
+    entry->status = store::DeliveryStatus::kDelivered;
+    entry->detail = file_ != nullptr ? "written to the outbox file" : "recorded";
+    return "delivered";
+  }
+
+  Result<WebhookSender*> sender = SenderFor(url);
+  DeliveryResult result = sender.ok() ? (*sender)->Send(entry->id, body)
+                                      : DeliveryResult::Permanent(sender.status().message());
+  entry->detail = result.detail;
+  RetryDecision d = DecideRetry(options_.retry, result, int(entry->attempts), rng_);
+  switch (d.action) {
+    case RetryDecision::Action::kDone:
+      entry->status = store::DeliveryStatus::kDelivered;
+      return "delivered";
+    case RetryDecision::Action::kRetry:
+      entry->status = store::DeliveryStatus::kPending;
+      entry->next_attempt = clock_->Now() + d.delay;
+      Log().warn("delivery failed, will retry message={} channel={} attempt={} in={}", entry->id,
+                 *channel, entry->attempts, FormatDuration(d.delay));
+      return "retry";
+    case RetryDecision::Action::kDeadLetter:
+      entry->status = store::DeliveryStatus::kFailed;
+      entry->detail = std::string(d.reason) + ": " + result.detail;
+      Log().warn("delivery dead-lettered message={} channel={} attempts={} reason=\"{}\"",
+                 entry->id, *channel, entry->attempts, d.reason);
+      return "failed";
+  }
+  return "failed";
+}
+
+Result<WebhookSender*> Delivery::SenderFor(const std::string& url) {
+  auto it = senders_.find(url);
+  if (it != senders_.end()) return it->second.get();
+  WebhookConfig wc;
+  wc.url = url;
+  wc.secret = options_.webhook_secret;
+  wc.verify_peer = options_.verify_peer;
+  Result<std::unique_ptr<WebhookSender>> sender = WebhookSender::Create(std::move(wc), clock_);
+  if (!sender.ok()) return sender.status();
+  WebhookSender* raw = sender->get();
+  senders_.emplace(url, std::move(*sender));
+  return raw;
+}
+
+void Delivery::DeleteExpired() {
+  Time now = clock_->Now();
+  if (now < next_cleanup_) return;
+  next_cleanup_ = now + std::chrono::minutes(10);
+  Time cutoff = now - options_.retention;
+  store::WriteBatch batch;
+  Status s = store_->ScanOutbox(kTimeMin, [&](const store::OutboxEntry& e) {
+    if (e.time >= cutoff) return false;
+    if (e.status != store::DeliveryStatus::kPending) batch.DeleteOutbox(e.time, e.id);
+    return true;
+  });
+  if (s.ok() && batch.count() > 0) s = store_->Commit(batch, /*sync=*/false);
+  if (!s.ok()) Log().warn("outbox cleanup failed error=\"{}\"", s.message());
+}
+
+void Delivery::RenderMetrics(std::string* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  *out += "# HELP waymark_sends_total Delivery attempts by channel and outcome.\n";
+  *out += "# TYPE waymark_sends_total counter\n";
+  for (const auto& [key, n] : outcomes_) {
+    *out += fmt::format("waymark_sends_total{{channel=\"{}\",outcome=\"{}\"}} {}\n", key.first,
+                        key.second, n);
+  }
+  *out += "# HELP waymark_delivery_queue Outbox entries waiting for their first attempt.\n";
+  *out += "# TYPE waymark_delivery_queue gauge\n";
+  *out += fmt::format("waymark_delivery_queue {}\n", queue_.size());
+  *out += "# HELP waymark_delivery_retries Outbox entries waiting for a retry.\n";
+  *out += "# TYPE waymark_delivery_retries gauge\n";
+  *out += fmt::format("waymark_delivery_retries {}\n", retries_.size());
+}
+
+}  // namespace waymark::live
