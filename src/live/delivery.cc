@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "absl/container/flat_hash_set.h"
@@ -23,6 +24,37 @@ std::string_view LineId(std::string_view line) {
   line.remove_prefix(kStart.size());
   size_t end = line.find('"');
   return end == std::string_view::npos ? std::string_view() : line.substr(0, end);
+}
+
+// A crash in the middle of an append can leave a last line without its newline: it was never
+// written completely, and its entry is still pending, so it is cut off and written again.
+Status DropPartialLastLine(const std::string& path) {
+  std::error_code ec;
+  uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec || size == 0) return Status::Ok();  // missing or empty: nothing to repair
+  std::ifstream in(path, std::ios::binary);
+  uintmax_t keep = size;
+  // Scan back in blocks for the last newline.
+  constexpr uintmax_t kBlock = 4096;
+  std::string block;
+  while (keep > 0) {
+    uintmax_t from = keep > kBlock ? keep - kBlock : 0;
+    block.resize(size_t(keep - from));
+    in.seekg(std::streamoff(from));
+    in.read(block.data(), std::streamsize(block.size()));
+    if (!in) return Status::Io("read outbox file " + path);
+    if (keep == size && block.back() == '\n') return Status::Ok();
+    size_t nl = block.rfind('\n');
+    if (nl != std::string::npos) {
+      keep = from + nl + 1;
+      break;
+    }
+    keep = from;
+  }
+  std::filesystem::resize_file(path, keep, ec);
+  if (ec) return Status::Io("truncate outbox file " + path + ": " + ec.message());
+  Log().warn("outbox file ended in a partial line, cut off path={} bytes={}", path, size - keep);
+  return Status::Ok();
 }
 
 std::string StringField(const Value& v, std::string_view name) {
@@ -49,6 +81,7 @@ Result<std::unique_ptr<Delivery>> Delivery::Create(store::StateStore* store,
   }
   std::unique_ptr<Delivery> d(new Delivery(store, std::move(options), clock, sync_before_send));
   if (!d->options_.outbox_file.empty()) {
+    WAYMARK_RETURN_IF_ERROR(DropPartialLastLine(d->options_.outbox_file));
     d->file_ = std::fopen(d->options_.outbox_file.c_str(), "ae");
     if (d->file_ == nullptr) {
       return Status::Io("open outbox file " + d->options_.outbox_file + ": " +
@@ -206,8 +239,8 @@ std::string_view Delivery::Attempt(store::OutboxEntry* entry, std::string* chann
     if (known != recovered_in_file_.end()) {
       recovered_in_file_.erase(known);
     } else if (entry->attempts == 0) {
-      std::fwrite(entry->json.data(), 1, entry->json.size(), file_);
-      std::fputc('\n', file_);
+      std::string line = entry->json + "\n";
+      std::fwrite(line.data(), 1, line.size(), file_);
     }
   }
 

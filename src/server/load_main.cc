@@ -6,6 +6,12 @@
 // slow server shows up as latency instead of a lower send rate (no coordinated omission).
 //
 //   waymark_load --port 8080 --write-key wk --rate 200 --connections 8 --duration 10
+//                [--admin-token T]   # also read the engine's event->decision latency
+//
+// With --admin-token, /metrics is read before and after the run and the quantiles of the
+// difference of waymark_engine_decision_latency_seconds (`waymark serve`: from an event's
+// acceptance to its effects being committed) are printed too. That histogram's buckets are about
+// 19% wide, so those quantiles are bucket upper edges.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -13,11 +19,13 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cmath>
 #include <cstdio>
 #include <deque>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace beast = boost::beast;
@@ -36,6 +44,8 @@ struct Config {
   int batch = 100;
   int connections = 8;
   double duration_s = 10;
+  std::string run_id;       // messageId prefix, so repeated runs are not dropped as duplicates
+  std::string admin_token;  // read /metrics before and after
 };
 
 struct Stats {
@@ -46,16 +56,17 @@ struct Stats {
   Clock::time_point last_done;
 };
 
-std::string BatchBody(uint64_t request, int batch, const std::string& key) {
+std::string BatchBody(uint64_t request, int batch, const std::string& key,
+                      const std::string& run_id) {
   std::string body = "{\"writeKey\":\"" + key + "\",\"batch\":[";
   for (int i = 0; i < batch; ++i) {
     uint64_t n = request * batch + i;
     if (i > 0) body += ',';
     body += fmt::format(
-        R"({{"type":"track","event":"Product Viewed","userId":"user-{}","messageId":"load-{}",)"
+        R"({{"type":"track","event":"Product Viewed","userId":"user-{}","messageId":"{}-{}",)"
         R"("timestamp":"2026-03-08T10:00:00.000Z","properties":{{"product_id":"p-{}",)"
         R"("price":{}.5,"category":"shoes"}},"context":{{"ip":"127.0.0.1"}}}})",
-        n % 10000, n, n % 977, n % 200);
+        n % 10000, run_id, n, n % 977, n % 200);
   }
   body += "]}";
   return body;
@@ -114,7 +125,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     req_ = {http::verb::post, "/v1/batch", 11};
     req_.set(http::field::host, config_.host);
     req_.set(http::field::content_type, "application/json");
-    req_.body() = BatchBody(request, config_.batch, config_.write_key);
+    req_.body() = BatchBody(request, config_.batch, config_.write_key, config_.run_id);
     req_.prepare_payload();
     req_.keep_alive(true);
     stream_.expires_after(std::chrono::seconds(30));
@@ -205,6 +216,63 @@ void Load::Record(Clock::time_point scheduled, int status, const std::string& bo
   if (++done_ == total_requests_) ioc_.stop();
 }
 
+// One GET on a fresh connection; the body, or empty on any error.
+std::string Fetch(const Config& config, const std::string& target) {
+  try {
+    net::io_context ioc;
+    beast::tcp_stream stream(ioc);
+    stream.expires_after(std::chrono::seconds(30));
+    stream.connect(tcp::endpoint(net::ip::make_address(config.host), config.port));
+    http::request<http::empty_body> req{http::verb::get, target, 11};
+    req.set(http::field::host, config.host);
+    req.set(http::field::authorization, "Bearer " + config.admin_token);
+    http::write(stream, req);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(stream, buffer, res);
+    return res.result_int() == 200 ? res.body() : std::string();
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "waymark_load: GET {} failed: {}\n", target, e.what());
+    return {};
+  }
+}
+
+// The cumulative buckets of histogram `name` in Prometheus text: (upper edge, count).
+std::vector<std::pair<double, uint64_t>> Buckets(const std::string& text, const std::string& name) {
+  std::vector<std::pair<double, uint64_t>> out;
+  std::string prefix = name + "_bucket{le=\"";
+  for (size_t at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at + 1)) {
+    size_t edge = at + prefix.size();
+    size_t quote = text.find('"', edge);
+    if (quote == std::string::npos) break;
+    std::string le = text.substr(edge, quote - edge);
+    double upper = le == "+Inf" ? INFINITY : std::strtod(le.c_str(), nullptr);
+    uint64_t count = std::strtoull(text.c_str() + text.find("} ", quote) + 2, nullptr, 10);
+    out.emplace_back(upper, count);
+  }
+  return out;
+}
+
+// Quantile q of the counts recorded between two scrapes, as a bucket's upper edge in ms.
+double BucketQuantileMs(const std::vector<std::pair<double, uint64_t>>& before,
+                        const std::vector<std::pair<double, uint64_t>>& after, double q) {
+  auto count_before = [&](double upper) -> uint64_t {
+    uint64_t c = 0;
+    for (const auto& [u, n] : before) {
+      if (u <= upper) c = n;  // cumulative: the last edge at or below `upper`
+    }
+    return c;
+  };
+  if (after.empty()) return 0;
+  uint64_t total = after.back().second - count_before(after.back().first);
+  if (total == 0) return 0;
+  double rank = q * double(total);
+  for (const auto& [upper, n] : after) {
+    if (double(n - count_before(upper)) >= rank) return upper * 1000;
+  }
+  return after.back().first * 1000;
+}
+
 double Percentile(std::vector<double>& sorted, double p) {
   if (sorted.empty()) return 0;
   size_t i = static_cast<size_t>(p / 100.0 * static_cast<double>(sorted.size() - 1) + 0.5);
@@ -223,7 +291,14 @@ int main(int argc, char** argv) {
   app.add_option("--batch", config.batch, "events per batch")->capture_default_str();
   app.add_option("--connections", config.connections)->capture_default_str();
   app.add_option("--duration", config.duration_s, "seconds of sending")->capture_default_str();
+  app.add_option("--run-id", config.run_id, "messageId prefix (default: from the clock)");
+  app.add_option("--admin-token", config.admin_token,
+                 "read the engine's decision latency from /metrics with this token");
   CLI11_PARSE(app, argc, argv);
+  if (config.run_id.empty()) {
+    config.run_id = fmt::format(
+        "load{}", std::chrono::system_clock::now().time_since_epoch().count() % 1000000000);
+  }
 
   beast::error_code ec;
   net::ip::address address = net::ip::make_address(config.host, ec);
@@ -236,6 +311,10 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "waymark_load: need rate > 0, 0 < duration <= 600, connections >= 1\n");
     return 2;
   }
+
+  const std::string kDecision = "waymark_engine_decision_latency_seconds";
+  std::vector<std::pair<double, uint64_t>> decision_before;
+  if (!config.admin_token.empty()) decision_before = Buckets(Fetch(config, "/metrics"), kDecision);
 
   net::io_context ioc;
   Load load(ioc, config);
@@ -257,5 +336,14 @@ int main(int argc, char** argv) {
              Percentile(stats.latencies_ms, 50), Percentile(stats.latencies_ms, 99),
              Percentile(stats.latencies_ms, 99.9),
              stats.latencies_ms.empty() ? 0 : stats.latencies_ms.back());
+  if (!config.admin_token.empty()) {
+    // Let the engine apply what was acknowledged last before reading its histogram.
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    auto after = Buckets(Fetch(config, "/metrics"), kDecision);
+    fmt::print("event->decision ms (bucket edges): p50 {:.2f}  p99 {:.2f}  p99.9 {:.2f}\n",
+               BucketQuantileMs(decision_before, after, 0.5),
+               BucketQuantileMs(decision_before, after, 0.99),
+               BucketQuantileMs(decision_before, after, 0.999));
+  }
   return answered == load.sent() && stats.errors == 0 ? 0 : 1;
 }
