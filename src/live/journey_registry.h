@@ -93,10 +93,13 @@ class JourneyRegistry {
   // Stops new entries; in-flight instances continue. No-op when paused already. kNotFound for
   // an unknown id; kInvalidArgument when it was never published or is archived.
   Result<std::shared_ptr<const Config>> Pause(std::string_view id);
-  // Lets a paused journey take entries again. No-op when active. kInvalidArgument when archived.
+  // Lets a paused journey take entries again. No-op when active. kNotFound for an unknown id;
+  // kInvalidArgument when archived or never published.
   Result<std::shared_ptr<const Config>> Resume(std::string_view id);
   // Stops new entries for good and hides the journey from List(); in-flight instances continue.
   // Only a version created afterwards, once published, brings it back. No-op when archived.
+  // kNotFound for an unknown id. A journey never published (drafts only) is archived too; no
+  // config changes then and the listener is not called.
   Result<std::shared_ptr<const Config>> Archive(std::string_view id);
 
   // Every journey (archived ones only with `include_archived`), in config order then drafts:
@@ -116,20 +119,36 @@ class JourneyRegistry {
 
   JourneyRegistry(std::shared_ptr<const Config> disk, store::StateStore* store, const Clock* clock);
 
+  // Open's work: reads the store, reconciles the disk journeys, checks and writes the result.
   Status Load(std::vector<std::string>* notes);
+  // Every journey the index lists, with its versions compiled; kParseError for a malformed or
+  // missing value, naming its key.
+  Status ReadStored();
+  Result<std::unique_ptr<Journey>> ReadJourney(const std::string& id) const;
+  // Applies one disk journey to the stored ones (the rules of Open); adds its id to `dirty` when
+  // it changed.
   void Reconcile(const std::shared_ptr<const JourneyDef>& def, std::vector<std::string>* notes,
                  std::vector<std::string>* dirty);
+  void AddFileVersion(Journey* j, const std::shared_ptr<const JourneyDef>& def);
+  // Notes the versions that no longer load and the file journeys gone from the file;
+  // kInvalidArgument listing the errors of every published version that no longer loads.
+  Status CheckStored(std::vector<std::string>* notes) const;
+  // Compiles `v`'s document against the disk config into v->def, or its problems into v->errors.
   void Compile(const std::string& id, Version* v) const;
   Journey* Find(std::string_view id);
   const Journey* Find(std::string_view id) const;
-  // Writes the journeys named in `ids` (record and every version text) and the index at once.
-  Status Persist(const std::vector<const Journey*>& journeys, bool index);
+  // Writes the records of `journeys`, the documents of their versions not stored yet and, when
+  // given, `index`, in one atomic write.
+  Status Persist(const std::vector<const Journey*>& journeys,
+                 const std::vector<std::string>* index);
+  // Persists `next` and then puts it in place of the journey with its id (or adds it).
+  Status Store(Journey next);
   std::shared_ptr<const Config> Build() const;
-  // Persists `j` as changed, rebuilds the config and tells the listener.
-  Result<std::shared_ptr<const Config>> Commit(const Journey& j);
+  // Store(next); when `next` is in the config, rebuilds the config and tells the listener.
+  Result<std::shared_ptr<const Config>> Commit(Journey next);
 
   Value Summary(const Journey& j) const;
-  Value VersionView(const Journey& j, const Version& v) const;
+  Value VersionView(const Version& v) const;
 
   const std::shared_ptr<const Config> disk_;
   store::StateStore* store_;
