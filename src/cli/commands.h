@@ -36,4 +36,25 @@ struct ReplayOptions {
 
 int Replay(const ReplayOptions& options);
 
+struct ServeOptions {
+  std::string config;
+  std::string data_dir;
+  std::string listen = "127.0.0.1:8080";
+  int shards = 1;
+  int threads = 2;                      // HTTP I/O threads (and as many workers)
+  std::vector<std::string> write_keys;  // accepted Segment write keys
+  std::string admin_token;              // empty: admin API disabled
+  std::string sync = "always";          // always | none
+  std::string dedupe_window = "24h";
+  size_t max_pending = 200'000;
+  bool assume_reachable = false;
+  std::string outbox;  // JSON Lines record of every send
+  std::string relay_url;
+  std::string webhook_secret;
+  std::string port_file;  // the bound port is written here once listening
+  std::string log_level = "info";
+};
+
+int Serve(const ServeOptions& options);
+
 }  // namespace waymark::cli

@@ -1,4 +1,4 @@
-// waymark: the command-line entry point (validate, replay).
+// waymark: the command-line entry point (validate, replay, serve).
 
 #include <CLI/CLI.hpp>
 
@@ -42,8 +42,50 @@ int main(int argc, char** argv) {
                    "treat profiles without a contact trait as unreachable");
   replay->add_flag("--quiet", r.quiet, "no progress lines");
 
+  waymark::cli::ServeOptions s;
+  auto* serve = app.add_subcommand("serve", "Run the live server (Segment-compatible ingest)");
+  serve->add_option("--config", s.config, "config file or directory")->required();
+  serve->add_option("--data-dir", s.data_dir, "state directory (RocksDB); created when missing")
+      ->required();
+  serve->add_option("--listen", s.listen, "address:port; port 0 picks a free one")
+      ->capture_default_str();
+  serve->add_option("--shards", s.shards, "engine shards (threads)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  serve->add_option("--threads", s.threads, "HTTP threads")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  serve->add_option("--write-key", s.write_keys, "accepted Segment write key (repeatable)")
+      ->envname("WAYMARK_WRITE_KEY");
+  serve->add_option("--admin-token", s.admin_token, "Bearer token of the admin API and /metrics")
+      ->envname("WAYMARK_ADMIN_TOKEN");
+  serve
+      ->add_option("--sync", s.sync,
+                   "always: a 200 means the events are on disk (default); none: in the OS "
+                   "(survives a process crash, not a power loss)")
+      ->capture_default_str();
+  serve
+      ->add_option("--dedupe-window", s.dedupe_window,
+                   "a repeated messageId within this long of its first arrival is dropped")
+      ->capture_default_str();
+  serve
+      ->add_option("--max-pending", s.max_pending,
+                   "events accepted but not yet applied; beyond it requests get 503")
+      ->capture_default_str();
+  serve->add_flag("--assume-reachable", s.assume_reachable,
+                  "treat profiles without a contact trait as reachable (as replay does)");
+  serve->add_option("--outbox", s.outbox, "append every send to this JSON Lines file");
+  serve->add_option("--relay-url", s.relay_url,
+                    "POST every send that is not a webhook step here (signed)");
+  serve->add_option("--webhook-secret", s.webhook_secret, "HMAC key for webhook signatures")
+      ->envname("WAYMARK_WEBHOOK_SECRET");
+  serve->add_option("--port-file", s.port_file, "write the bound port here once listening");
+  serve->add_option("--log-level", s.log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   if (validate->parsed()) return waymark::cli::Validate(validate_path);
   if (replay->parsed()) return waymark::cli::Replay(r);
+  if (serve->parsed()) return waymark::cli::Serve(s);
   return 1;
 }
