@@ -555,6 +555,9 @@ std::shared_ptr<const Config> JourneyRegistry::Build() const {
       if (v.state() == VersionState::kPublished) {
         config->journeys[j->position] = v.def;
       } else if (v.state() == VersionState::kRetired) {
+        // TODO(registry): retired versions stay retained for good, also once no instance is on
+        // them; the registry cannot see the shards' instances. Drop them when the engine can
+        // report instances per version.
         config->retained_versions.push_back(v.def);
       } else {
         continue;
