@@ -9,7 +9,6 @@ namespace waymark {
 void MessageDeduper::Rotate(Time t) {
   if (rotate_at_ == kTimeMin) rotate_at_ = t + window_;
   while (t >= rotate_at_) {
-    if (keep_forgotten) forgotten_.insert(forgotten_.end(), previous_.begin(), previous_.end());
     previous_ = std::move(current_);
     current_ = absl::flat_hash_set<uint64_t>();
     rotate_at_ += window_;

@@ -29,9 +29,7 @@ class MessageDeduper {
   // before `now` are ignored. Returns whether it was kept.
   bool Restore(uint64_t hash, Time t, Time now);
 
-  // Hashes that fell out of memory at the last rotations; the caller may forget them too.
-  std::vector<uint64_t> TakeForgotten() { return std::exchange(forgotten_, {}); }
-  bool keep_forgotten = false;  // fill TakeForgotten (the live server deletes them from storage)
+  Duration window() const { return window_; }
 
  private:
   void Rotate(Time t);
@@ -39,7 +37,6 @@ class MessageDeduper {
   Duration window_;
   absl::flat_hash_set<uint64_t> current_, previous_;
   Time rotate_at_ = kTimeMin;
-  std::vector<uint64_t> forgotten_;
 };
 
 // Maps every id an event carries to the profile key it belongs to. An event linking an anonymous

@@ -1,6 +1,7 @@
 #include "live/delivery.h"
 
 #include <fmt/format.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -126,7 +127,10 @@ Result<uint64_t> Delivery::Recover() {
 }
 
 void Delivery::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "wm-delivery");
+    Loop();
+  });
 }
 
 void Delivery::Enqueue(std::vector<store::OutboxEntry> entries) {

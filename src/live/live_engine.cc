@@ -2,6 +2,7 @@
 
 #include <date/tz.h>
 #include <fmt/format.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <future>
@@ -166,6 +167,13 @@ struct LiveEngine::Command {
   std::shared_ptr<std::promise<void>> done;
 };
 
+struct LiveEngine::Routed {
+  size_t shard = 0;
+  Command event;
+  std::optional<Command> extract;
+  size_t extract_shard = 0;
+};
+
 struct LiveEngine::Worker {
   Worker(LiveEngine* e, size_t i, std::shared_ptr<const Config> config, const ShardOptions& so)
       : engine(e), index(i), shard(std::move(config), so) {}
@@ -206,6 +214,8 @@ struct LiveEngine::Worker {
   std::vector<std::string> merged_away;
   std::vector<std::pair<std::string, std::string>> aliases;
   std::vector<SteadyClock::time_point> accepted;
+  uint64_t applied_through = 0;  // the highest journal sequence this shard applied
+  SteadyClock::time_point journal_trimmed_at;
 
   std::atomic<uint64_t> profiles{0}, timers{0};
 };
@@ -296,7 +306,17 @@ std::vector<store::OutboxEntry> LiveEngine::Worker::Collect(store::WriteBatch* b
   }
   results.outbox.clear();
   results.suppressions.clear();
-  for (uint64_t seq : applied) batch->DeleteJournal(seq);
+  if (!applied.empty()) {
+    // A shard applies its journal entries in sequence order: one watermark covers them all,
+    // and the entries themselves are deleted in one range now and then.
+    applied_through = applied.back();
+    batch->PutApplied(uint32_t(index), applied_through);
+    SteadyClock::time_point now = SteadyClock::now();
+    if (now - journal_trimmed_at >= std::chrono::seconds(1)) {
+      batch->DeleteJournalThrough(uint32_t(index), applied_through);
+      journal_trimmed_at = now;
+    }
+  }
 
   // Counters by journey id, so that they survive a config whose journeys moved.
   Value journeys = Value::EmptyObject();
@@ -346,7 +366,6 @@ LiveEngine::LiveEngine(std::shared_ptr<const Config> config, store::StateStore* 
       store_(store),
       deduper_(options.dedupe_window) {
   options_.shards = std::max(1, options_.shards);
-  deduper_.keep_forgotten = true;
   ShardOptions so;
   so.assume_reachable = options_.assume_reachable;
   so.keep_outbox = true;
@@ -436,13 +455,13 @@ Status LiveEngine::Recover() {
         identity_.AddAlias(std::string(anonymous), std::string(key));
         ++recovery_.aliases;
       }));
-  WAYMARK_RETURN_IF_ERROR(store_->ScanSeenMessages([&](uint64_t hash, Time t) {
-    if (deduper_.Restore(hash, t, now)) {
-      ++recovery_.seen_messages;
-    } else {
-      batch.DeleteSeenMessage(hash);
-    }
+  // Ids are remembered for at most two dedupe windows; older records are deleted.
+  Time seen_from = now - 2 * deduper_.window();
+  WAYMARK_RETURN_IF_ERROR(store_->ScanSeenMessages(seen_from, [&](uint64_t hash, Time t) {
+    recovery_.seen_messages += deduper_.Restore(hash, t, now) ? 1 : 0;
   }));
+  batch.DeleteSeenMessagesBefore(seen_from);
+  seen_expired_at_ = now;
   WAYMARK_RETURN_IF_ERROR(store_->LoadProfiles(
       *config_, [&](std::unique_ptr<ProfileState> ps, const store::DecodeReport& report) {
         recovery_.dropped_instances += report.dropped_instances.size();
@@ -471,16 +490,29 @@ Status LiveEngine::Recover() {
   }
 
   // Acknowledged events that were not applied before the restart.
+  // Acknowledged events that were not applied before the restart: journal entries above their
+  // partition's applied sequence, applied again in sequence order (the shard count may have
+  // changed, so they are routed anew).
   Result<std::optional<uint64_t>> last_seq = store_->GetIngestSequence();
   if (!last_seq.ok()) return last_seq.status();
+  Result<std::vector<std::pair<uint32_t, uint64_t>>> applied = store_->GetApplied();
+  if (!applied.ok()) return applied.status();
+  std::vector<Event> unapplied;
   uint64_t max_seq = last_seq->value_or(0);
-  WAYMARK_RETURN_IF_ERROR(store_->ScanJournal([&](uint64_t seq, Event e) {
+  WAYMARK_RETURN_IF_ERROR(store_->ScanJournal([&](uint32_t partition, uint64_t seq, Event e) {
     max_seq = std::max(max_seq, seq);
-    ++recovery_.journal_events;
-    pending_events_.fetch_add(1);
-    Route(std::move(e), SteadyClock::now());
+    for (const auto& [p, through] : *applied) {
+      if (p == partition && seq <= through) return Status::Ok();
+    }
+    unapplied.push_back(std::move(e));
     return Status::Ok();
   }));
+  std::sort(unapplied.begin(), unapplied.end(),
+            [](const Event& a, const Event& b) { return a.seq < b.seq; });
+  recovery_.journal_events = unapplied.size();
+  pending_events_.fetch_add(int64_t(unapplied.size()));
+  for (Event& e : unapplied) Dispatch(Resolve(std::move(e), SteadyClock::now()));
+  unapplied.clear();
   next_seq_ = max_seq + 1;
   recovery_.next_sequence = next_seq_;
   // The shards are not running yet: apply what Route queued right here. A merge's extraction
@@ -507,11 +539,17 @@ Status LiveEngine::Recover() {
     }
   }
 
-  // One write for all of it: a crash during recovery leaves the directory as it was.
+  // One write for all of it: a crash during recovery leaves the directory as it was. The
+  // journal starts empty, with no partition's applied sequence left to mislead the next start.
   for (auto& w : workers_) {
     w->Collect(&batch, /*force=*/true);
+    w->applied_through = 0;
     w->accepted.clear();
     w->UpdateGauges();
+  }
+  batch.DeleteAllJournal();
+  for (const auto& [partition, seq] : *applied) {
+    batch.DeleteMeta("applied/" + std::to_string(partition));
   }
   batch.PutIngestSequence(next_seq_ - 1);
   WAYMARK_RETURN_IF_ERROR(store_->Commit(batch, /*sync=*/true));
@@ -526,10 +564,16 @@ Status LiveEngine::Recover() {
 void LiveEngine::Start() {
   for (auto& w : workers_) {
     Worker* raw = w.get();
-    w->thread = std::thread([raw] { raw->Loop(); });
+    w->thread = std::thread([raw] {
+      pthread_setname_np(pthread_self(), ("wm-shard-" + std::to_string(raw->index)).c_str());
+      raw->Loop();
+    });
   }
   delivery_->Start();
-  commit_thread_ = std::thread([this] { CommitLoop(); });
+  commit_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "wm-commit");
+    CommitLoop();
+  });
   accepting_.store(true);
 }
 
@@ -601,8 +645,10 @@ void LiveEngine::CommitLoop() {
     SteadyClock::time_point started = SteadyClock::now();
     Time now = clock_->Now();
     store::WriteBatch batch;
-    std::vector<std::pair<Event*, SteadyClock::time_point>> fresh;
+    std::vector<Routed> fresh;
+    std::vector<uint64_t> seen;
     uint64_t duplicates = 0;
+    uint64_t group = next_seq_;
     for (Request* r : requests) {
       for (Event& e : r->events) {
         if (deduper_.SeenBefore(e.message_id, now)) {
@@ -611,12 +657,19 @@ void LiveEngine::CommitLoop() {
         }
         e.seq = next_seq_++;
         if (e.timestamp > now) e.timestamp = now;
-        batch.PutJournal(e.seq, e);
-        if (!e.message_id.empty()) batch.PutSeenMessage(Hash64(e.message_id), now);
-        fresh.emplace_back(&e, r->accepted);
+        if (!e.message_id.empty()) seen.push_back(Hash64(e.message_id));
+        // Routed before it is journaled: the entry goes under the shard that applies it.
+        Routed routed = Resolve(std::move(e), r->accepted);
+        batch.PutJournal(uint32_t(routed.shard), routed.event.event.seq, routed.event.event);
+        fresh.push_back(std::move(routed));
       }
     }
-    for (uint64_t hash : deduper_.TakeForgotten()) batch.DeleteSeenMessage(hash);
+    if (!seen.empty()) batch.PutSeenMessages(now, group, seen);
+    if (now - seen_expired_at_ >= std::chrono::minutes(1)) {
+      // The deduper forgets ids after one to two windows; their records can go after two.
+      batch.DeleteSeenMessagesBefore(now - 2 * deduper_.window());
+      seen_expired_at_ = now;
+    }
     batch.PutIngestSequence(next_seq_ - 1);
     Status s = store_->Commit(batch, /*sync=*/options_.sync == SyncPolicy::kSync);
     journal_latency_.Record(SteadyClock::now() - started);
@@ -625,7 +678,7 @@ void LiveEngine::CommitLoop() {
       accepted_.fetch_add(fresh.size(), std::memory_order_relaxed);
       duplicates_.fetch_add(duplicates, std::memory_order_relaxed);
       pending_events_.fetch_add(int64_t(fresh.size()));
-      for (auto& [e, accepted] : fresh) Route(std::move(*e), accepted);
+      for (Routed& r : fresh) Dispatch(std::move(r));
     } else {
       // The ids above count as seen although nothing was written: a retry would be dropped.
       // Nothing else is safe but to stop taking events until an operator restarts.
@@ -651,29 +704,36 @@ size_t LiveEngine::ShardOf(std::string_view key) const {
   return Hash64(key, 0x7a11) % workers_.size();
 }
 
-void LiveEngine::Route(Event&& e, SteadyClock::time_point accepted) {
+LiveEngine::Routed LiveEngine::Resolve(Event&& e, SteadyClock::time_point accepted) {
   IdentityResolver::Decision d;
   {
     std::lock_guard<std::mutex> lock(identity_mu_);
     d = identity_.Resolve(e);
   }
-  Command c;
+  Routed r;
+  Command& c = r.event;
   c.key = d.key.empty() ? e.ProfileKey() : std::move(d.key);
   if (!d.merge_from.empty()) {
     // The anonymous profile moves to the known profile's shard and is merged there.
     c.merge = std::make_shared<MergeSlot>();
-    Command extract;
-    extract.kind = Command::Kind::kExtract;
-    extract.key = d.merge_from;
-    extract.merge = c.merge;
-    workers_[ShardOf(d.merge_from)]->Push(std::move(extract));
+    r.extract.emplace();
+    r.extract->kind = Command::Kind::kExtract;
+    r.extract->key = d.merge_from;
+    r.extract->merge = c.merge;
+    r.extract_shard = ShardOf(d.merge_from);
     c.merged_from = std::move(d.merge_from);
   }
   c.event = std::move(e);
   c.aliases = std::move(d.new_aliases);
   c.accepted = accepted;
-  size_t shard = ShardOf(c.key);
-  workers_[shard]->Push(std::move(c));
+  r.shard = ShardOf(c.key);
+  return r;
+}
+
+void LiveEngine::Dispatch(Routed&& r) {
+  // The extraction goes first: the absorbing shard waits for it.
+  if (r.extract) workers_[r.extract_shard]->Push(std::move(*r.extract));
+  workers_[r.shard]->Push(std::move(r.event));
 }
 
 void LiveEngine::RunOnShard(size_t shard, std::function<void(Worker&)> fn) {

@@ -154,9 +154,13 @@ class LiveEngine final : public server::IngestSink {
   void Start();
 
   void CommitLoop();
-  // Resolves identity and queues the event (and the extraction of a profile it merges) on the
-  // shards. Commit thread, or Recover() with the shards not running.
-  void Route(Event&& e, std::chrono::steady_clock::time_point accepted);
+  // An event with its identity resolved: the command for the shard that applies it, and the
+  // extraction of the profile it merges, for the shard that holds that one.
+  struct Routed;
+  // Resolves identity (which updates the alias map): commit thread, or Recover() before the
+  // shards run. Dispatch then queues the commands, in the order events were resolved.
+  Routed Resolve(Event&& e, std::chrono::steady_clock::time_point accepted);
+  void Dispatch(Routed&& routed);
   size_t ShardOf(std::string_view key) const;
 
   // Runs `fn` on the thread of shard `shard` after its current round and waits for it.
@@ -186,6 +190,7 @@ class LiveEngine final : public server::IngestSink {
   mutable std::mutex identity_mu_;
   IdentityResolver identity_;
   uint64_t next_seq_ = 1;
+  Time seen_expired_at_ = kTimeMin;  // when old m/ records were last deleted
 
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<int64_t> pending_events_{0};  // journaled or queued, not yet applied

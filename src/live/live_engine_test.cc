@@ -208,13 +208,15 @@ TEST_F(LiveEngineTest, AppliesJournaledEventsThatWereNotAppliedBeforeACrash) {
     ASSERT_TRUE(store.ok()) << store.status().message();
     store::WriteBatch batch;
     uint64_t seq = 1;
+    std::vector<uint64_t> seen;
     for (Event e :
          {Identify("u1", "u1@example.com", "m1"), Track("Product Added", "u1", "", "m2")}) {
       e.timestamp = clock_.Now();
       e.seq = seq;
-      batch.PutJournal(seq++, e);
-      batch.PutSeenMessage(Hash64(e.message_id), clock_.Now());
+      batch.PutJournal(0, seq++, e);
+      seen.push_back(Hash64(e.message_id));
     }
+    batch.PutSeenMessages(clock_.Now(), 1, seen);
     batch.PutIngestSequence(2);
     ASSERT_TRUE((*store)->Commit(batch).ok());
   }

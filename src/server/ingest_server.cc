@@ -1,5 +1,7 @@
 #include "server/ingest_server.h"
 
+#include <pthread.h>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -359,6 +361,7 @@ Status ServerImpl::Start() {
   net::post(acceptor_.get_executor(), [this] { DoAccept(); });
   for (int i = 0; i < options_.threads; ++i) {
     threads_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "wm-http");  // for top -H and perf
       for (;;) {
         try {
           ioc_.run();

@@ -743,6 +743,27 @@ Result<Time> DecodeTimeValue(std::string_view bytes) {
   return r.status();
 }
 
+void EncodeHashListValue(const std::vector<uint64_t>& hashes, std::string* out) {
+  PutByte(kCodecVersion, out);
+  PutVarint(hashes.size(), out);
+  for (uint64_t h : hashes) PutFixed64(h, out);
+}
+
+Result<std::vector<uint64_t>> DecodeHashListValue(std::string_view bytes) {
+  Reader r(bytes);
+  std::vector<uint64_t> hashes;
+  size_t n = 0;
+  if (r.Version("hash list") && r.Count("hashes", 8, &n)) {
+    hashes.resize(n);
+    for (uint64_t& h : hashes) {
+      if (!r.Fixed64("hash", &h)) break;
+    }
+    r.End("hash list");
+  }
+  if (!r.status().ok()) return r.status();
+  return hashes;
+}
+
 void EncodeBytesValue(std::string_view s, std::string* out) {
   PutByte(kCodecVersion, out);
   out->append(s);

@@ -2,9 +2,10 @@
 // values of the other key spaces (docs/storage.md is the reference for every layout).
 //
 // Every value starts with a format version byte (kCodecVersion); a decoder refuses a version it
-// does not know with an error instead of guessing. Integers are LEB128 varints (signed ones zigzagged),
-// strings are a varint length followed by the bytes, doubles are 8 bytes little-endian, times are
-// signed varint milliseconds since the epoch, and a Value is a tag byte followed by its content.
+// does not know with an error instead of guessing. Integers are LEB128 varints (signed ones
+// zigzagged), strings are a varint length followed by the bytes, doubles are 8 bytes little-endian,
+// times are signed varint milliseconds since the epoch, and a Value is a tag byte followed by its
+// content.
 //
 // Configuration objects are stored by id, never by index, so that a changed config does not
 // scramble state: journeys by (id, version), segments and channels by id, history entries by event
@@ -113,6 +114,10 @@ Status DecodeOutboxValue(std::string_view bytes, OutboxEntry* out);
 // A version byte and one signed varint time (seen message ids).
 void EncodeTimeValue(Time t, std::string* out);
 Result<Time> DecodeTimeValue(std::string_view bytes);
+
+// A version byte, a varint count and that many fixed64 hashes (seen messageIds).
+void EncodeHashListValue(const std::vector<uint64_t>& hashes, std::string* out);
+Result<std::vector<uint64_t>> DecodeHashListValue(std::string_view bytes);
 
 // A version byte and the bytes of `s`, unframed (aliases, meta values).
 void EncodeBytesValue(std::string_view s, std::string* out);

@@ -8,6 +8,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <charconv>
 #include <utility>
 
 namespace waymark::store {
@@ -21,6 +22,7 @@ constexpr std::string_view kJournalPrefix = "j/";
 constexpr std::string_view kMetaPrefix = "meta/";
 constexpr std::string_view kSchemaMeta = "schema";
 constexpr std::string_view kIngestSeqMeta = "ingest_seq";
+constexpr std::string_view kAppliedMeta = "applied/";
 
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 std::string_view ToView(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
@@ -101,9 +103,10 @@ std::string OutboxKey(Time time, std::string_view message_id) {
   return k;
 }
 
-std::string SeenMessageKey(uint64_t message_id_hash) {
+std::string SeenMessagesKey(Time time, uint64_t group) {
   std::string k(kSeenPrefix);
-  PutBigEndian64(message_id_hash, &k);
+  PutBigEndian64(static_cast<uint64_t>(ToMillis(time)) ^ kSignBit, &k);
+  PutBigEndian64(group, &k);
   return k;
 }
 
@@ -113,8 +116,9 @@ std::string AliasKey(std::string_view anonymous_id) {
   return k;
 }
 
-std::string JournalKey(uint64_t seq) {
+std::string JournalKey(uint32_t partition, uint64_t seq) {
   std::string k(kJournalPrefix);
+  for (int i = 3; i >= 0; --i) k.push_back(static_cast<char>((partition >> (8 * i)) & 0xff));
   PutBigEndian64(seq, &k);
   return k;
 }
@@ -152,14 +156,14 @@ void WriteBatch::DeleteOutbox(Time time, std::string_view message_id) {
   batch_->Delete(OutboxKey(time, message_id));
 }
 
-void WriteBatch::PutSeenMessage(uint64_t message_id_hash, Time t) {
+void WriteBatch::PutSeenMessages(Time t, uint64_t group, const std::vector<uint64_t>& hashes) {
   scratch_.clear();
-  EncodeTimeValue(t, &scratch_);
-  batch_->Put(SeenMessageKey(message_id_hash), scratch_);
+  EncodeHashListValue(hashes, &scratch_);
+  batch_->Put(SeenMessagesKey(t, group), scratch_);
 }
 
-void WriteBatch::DeleteSeenMessage(uint64_t message_id_hash) {
-  batch_->Delete(SeenMessageKey(message_id_hash));
+void WriteBatch::DeleteSeenMessagesBefore(Time t) {
+  batch_->DeleteRange(std::string(kSeenPrefix), SeenMessagesKey(t, 0));
 }
 
 void WriteBatch::PutAlias(std::string_view anonymous_id, std::string_view profile_key) {
@@ -172,13 +176,25 @@ void WriteBatch::DeleteAlias(std::string_view anonymous_id) {
   batch_->Delete(AliasKey(anonymous_id));
 }
 
-void WriteBatch::PutJournal(uint64_t seq, const Event& event) {
+void WriteBatch::PutJournal(uint32_t partition, uint64_t seq, const Event& event) {
   scratch_.clear();
   EncodeEvent(event, &scratch_);
-  batch_->Put(JournalKey(seq), scratch_);
+  batch_->Put(JournalKey(partition, seq), scratch_);
 }
 
-void WriteBatch::DeleteJournal(uint64_t seq) { batch_->Delete(JournalKey(seq)); }
+void WriteBatch::DeleteJournalThrough(uint32_t partition, uint64_t seq) {
+  batch_->DeleteRange(JournalKey(partition, 0), JournalKey(partition, seq + 1));
+}
+
+void WriteBatch::DeleteAllJournal() {
+  batch_->DeleteRange(std::string(kJournalPrefix), PrefixEnd(kJournalPrefix));
+}
+
+void WriteBatch::PutApplied(uint32_t partition, uint64_t seq) {
+  std::string v;
+  PutBigEndian64(seq, &v);
+  PutMeta(std::string(kAppliedMeta) + std::to_string(partition), v);
+}
 
 void WriteBatch::PutMeta(std::string_view name, std::string_view value) {
   scratch_.clear();
@@ -231,7 +247,8 @@ Status StateStore::CheckSchema() {
   if (**have != want) {
     std::string got = (*have)->size() == 8 ? std::to_string(GetBigEndian64(**have)) : "garbled";
     return Status::Parse(dir_ + ": state store schema " + got + ", this build reads " +
-                         std::to_string(kSchemaVersion));
+                         std::to_string(kSchemaVersion) +
+                         " (there is no migration between them: use an empty data directory)");
   }
   return Status::Ok();
 }
@@ -296,13 +313,15 @@ Status StateStore::ScanOutbox(Time from, const std::function<bool(const OutboxEn
   return stopped ? Status::Ok() : s;
 }
 
-Status StateStore::ScanSeenMessages(const std::function<void(uint64_t, Time)>& fn) const {
-  return ScanRange(db_.get(), kSeenPrefix, kSeenPrefix,
+Status StateStore::ScanSeenMessages(Time from,
+                                    const std::function<void(uint64_t, Time)>& fn) const {
+  return ScanRange(db_.get(), kSeenPrefix, SeenMessagesKey(from, 0),
                    [&](std::string_view key, std::string_view value) -> Status {
-                     if (key.size() != 8) return Status::Parse("m/: key is not a 64-bit hash");
-                     Result<Time> t = DecodeTimeValue(value);
-                     if (!t.ok()) return t.status().WithPrefix("m/: ");
-                     fn(GetBigEndian64(key), *t);
+                     if (key.size() != 16) return Status::Parse("m/: key is not time + group");
+                     Time t = FromMillis(static_cast<int64_t>(GetBigEndian64(key) ^ kSignBit));
+                     Result<std::vector<uint64_t>> hashes = DecodeHashListValue(value);
+                     if (!hashes.ok()) return hashes.status().WithPrefix("m/: ");
+                     for (uint64_t h : *hashes) fn(h, t);
                      return Status::Ok();
                    });
 }
@@ -318,17 +337,38 @@ Status StateStore::ScanAliases(
                    });
 }
 
-Status StateStore::ScanJournal(const std::function<Status(uint64_t seq, Event event)>& fn) const {
+Status StateStore::ScanJournal(
+    const std::function<Status(uint32_t partition, uint64_t seq, Event event)>& fn) const {
   return ScanRange(db_.get(), kJournalPrefix, kJournalPrefix,
                    [&](std::string_view key, std::string_view value) -> Status {
-                     if (key.size() != 8) return Status::Parse("j/: key is not a 64-bit sequence");
-                     uint64_t seq = GetBigEndian64(key);
+                     if (key.size() != 12) return Status::Parse("j/: key is not partition + seq");
+                     uint32_t partition = 0;
+                     for (int i = 0; i < 4; ++i) {
+                       partition = (partition << 8) | static_cast<uint8_t>(key[i]);
+                     }
+                     uint64_t seq = GetBigEndian64(key.substr(4));
                      Event e;
                      Status d = DecodeEvent(value, &e);
                      if (!d.ok()) return d.WithPrefix("j/" + std::to_string(seq) + ": ");
                      e.seq = seq;
-                     return fn(seq, std::move(e));
+                     return fn(partition, seq, std::move(e));
                    });
+}
+
+Result<std::vector<std::pair<uint32_t, uint64_t>>> StateStore::GetApplied() const {
+  std::vector<std::pair<uint32_t, uint64_t>> out;
+  Status s = ScanMeta(kAppliedMeta, [&](std::string_view name, std::string_view value) -> Status {
+    std::string_view number = name.substr(kAppliedMeta.size());
+    uint32_t partition = 0;
+    auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), partition);
+    if (ec != std::errc() || end != number.data() + number.size() || value.size() != 8) {
+      return Status::Parse("meta/" + std::string(name) + ": not a partition's applied sequence");
+    }
+    out.emplace_back(partition, GetBigEndian64(value));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return out;
 }
 
 Status StateStore::ScanMeta(

@@ -3,9 +3,11 @@
 // Key spaces, all in the default column family and ordered bytewise:
 //   p/<profile key>                       -> ProfileState (codec.h)
 //   o/<8-byte big-endian time><message id> -> OutboxEntry value (JSON line + delivery status)
-//   m/<8-byte big-endian messageId hash>  -> event time of a seen messageId (dedupe)
+//   m/<8-byte big-endian time><8-byte big-endian group> -> the messageId hashes seen then (dedupe)
 //   a/<anonymous id>                      -> profile key the id is an alias of
-//   j/<8-byte big-endian ingest sequence> -> an acknowledged event not yet applied (journal)
+//   j/<4-byte partition><8-byte ingest sequence> -> an acknowledged event (journal), all
+//                                           big-endian; meta/applied/<partition> says which
+//                                           of a partition's entries are applied
 //   meta/<name>                           -> schema version, last applied ingest sequence, ...
 // Every value starts with the codec's version byte.
 //
@@ -22,6 +24,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
 #include "core/time.h"
@@ -38,7 +42,7 @@ namespace waymark::store {
 
 // The layout generation of the whole database, kept under meta/schema. Open() refuses a database
 // written with another schema.
-inline constexpr uint32_t kSchemaVersion = 1;
+inline constexpr uint32_t kSchemaVersion = 2;
 
 struct StoreOptions {
   // true: every Commit() syncs the write-ahead log before returning (survives power loss).
@@ -66,23 +70,33 @@ class WriteBatch {
   void PutOutbox(const OutboxEntry& entry);
   void DeleteOutbox(Time time, std::string_view message_id);
 
-  // m/: a messageId seen at event time `t`, by its Hash64 (the engine's dedupe hash).
-  void PutSeenMessage(uint64_t message_id_hash, Time t);
-  void DeleteSeenMessage(uint64_t message_id_hash);
+  // m/: the messageIds (by Hash64, the engine's dedupe hash) first seen at `t` in one group of
+  // events (the live server's journal write; `group` is its first ingest sequence). One record a
+  // group, not a key an id: ids are only read back at start-up, and expire a window at a time.
+  void PutSeenMessages(Time t, uint64_t group, const std::vector<uint64_t>& hashes);
+  // Deletes every m/ record of a time before `t` (one range deletion).
+  void DeleteSeenMessagesBefore(Time t);
 
   // a/: anonymous id -> profile key.
   void PutAlias(std::string_view anonymous_id, std::string_view profile_key);
   void DeleteAlias(std::string_view anonymous_id);
 
-  // j/: an acknowledged event waiting to be applied, under its ingest sequence. The batch that
-  // applies the event's effects deletes it, so the journal holds exactly the unapplied events.
-  void PutJournal(uint64_t seq, const Event& event);
-  void DeleteJournal(uint64_t seq);
+  // j/: an acknowledged event under the partition (engine shard) that applies it and its ingest
+  // sequence. A partition applies its entries in sequence order, and the batch that commits an
+  // event's effects also records it as applied (PutApplied), so an entry at or below its
+  // partition's applied sequence is done and may be deleted at leisure.
+  void PutJournal(uint32_t partition, uint64_t seq, const Event& event);
+  // meta/applied/<partition>: every entry of `partition` up to `seq` is applied.
+  void PutApplied(uint32_t partition, uint64_t seq);
+  // Deletes `partition`'s entries up to `seq` (one range deletion).
+  void DeleteJournalThrough(uint32_t partition, uint64_t seq);
+  // Deletes every journal entry (one range deletion).
+  void DeleteAllJournal();
 
   // meta/<name>: opaque bytes.
   void PutMeta(std::string_view name, std::string_view value);
   void DeleteMeta(std::string_view name);
-  // meta/ingest_seq: the last ingest sequence whose effects this batch completes.
+  // meta/ingest_seq: the last ingest sequence assigned (the journal's next one is above it).
   void PutIngestSequence(uint64_t seq);
 
   size_t count() const;  // operations so far
@@ -128,16 +142,19 @@ class StateStore {
   // Outbox entries with time >= `from`, in (time, id) order, until `fn` returns false.
   Status ScanOutbox(Time from, const std::function<bool(const OutboxEntry&)>& fn) const;
 
-  // Every seen messageId hash with its event time, in hash order.
-  Status ScanSeenMessages(const std::function<void(uint64_t hash, Time t)>& fn) const;
+  // Every seen messageId hash recorded at `from` or later, with its time, in time order.
+  Status ScanSeenMessages(Time from, const std::function<void(uint64_t hash, Time t)>& fn) const;
   // Every alias, in anonymous id order.
   Status ScanAliases(const std::function<void(std::string_view anonymous_id,
                                               std::string_view profile_key)>& fn) const;
   Result<std::optional<std::string>> GetAlias(std::string_view anonymous_id) const;
 
-  // Every journal entry in sequence order, with Event::seq set; stops at the first error (a
-  // value that does not decode, or one returned by `fn`).
-  Status ScanJournal(const std::function<Status(uint64_t seq, Event event)>& fn) const;
+  // Every journal entry, by partition then sequence, with Event::seq set; stops at the first
+  // error (a value that does not decode, or one returned by `fn`).
+  Status ScanJournal(
+      const std::function<Status(uint32_t partition, uint64_t seq, Event event)>& fn) const;
+  // Every partition's applied sequence (meta/applied/<partition>), in name order.
+  Result<std::vector<std::pair<uint32_t, uint64_t>>> GetApplied() const;
 
   // Every meta/<name> whose name starts with `prefix`, in name order, with its decoded bytes;
   // stops at the first error `fn` returns.
@@ -149,7 +166,7 @@ class StateStore {
   // write it together with other changes).
   Result<std::optional<std::string>> GetMeta(std::string_view name) const;
   Status PutMeta(std::string_view name, std::string_view value);
-  // meta/ingest_seq; nullopt when nothing was ever applied.
+  // meta/ingest_seq; nullopt when nothing was ever journaled.
   Result<std::optional<uint64_t>> GetIngestSequence() const;
 
   const std::string& dir() const { return dir_; }
@@ -167,9 +184,9 @@ class StateStore {
 // Key builders, exposed for tests and tools.
 std::string ProfileKey(std::string_view profile_key);
 std::string OutboxKey(Time time, std::string_view message_id);
-std::string SeenMessageKey(uint64_t message_id_hash);
+std::string SeenMessagesKey(Time time, uint64_t group);
 std::string AliasKey(std::string_view anonymous_id);
-std::string JournalKey(uint64_t seq);
+std::string JournalKey(uint32_t partition, uint64_t seq);
 std::string MetaKey(std::string_view name);
 
 }  // namespace waymark::store

@@ -41,7 +41,7 @@ TEST(StateStoreTest, CommitsAndReloadsEveryKeySpaceAfterReopen) {
     batch.PutOutbox({FromMillis(1000), "m-a", R"({"id":"m-a"})", DeliveryStatus::kDelivered, 1,
                      FromMillis(1000), "250 OK"});
     batch.PutOutbox({FromMillis(-1000), "m-old", "{}", DeliveryStatus::kFailed, 9, {}, "dead"});
-    batch.PutSeenMessage(Hash64("msg-1"), FromMillis(1500));
+    batch.PutSeenMessages(FromMillis(1500), 7, {Hash64("msg-1")});
     batch.PutAlias("anon-alice", "alice");
     batch.PutIngestSequence(42);
     EXPECT_EQ(batch.count(), 8u);
@@ -87,11 +87,12 @@ TEST(StateStoreTest, CommitsAndReloadsEveryKeySpaceAfterReopen) {
 
   int seen = 0;
   ASSERT_TRUE(store
-                  ->ScanSeenMessages([&](uint64_t h, Time t) {
-                    EXPECT_EQ(h, Hash64("msg-1"));
-                    EXPECT_EQ(t, FromMillis(1500));
-                    ++seen;
-                  })
+                  ->ScanSeenMessages(kTimeMin,
+                                     [&](uint64_t h, Time t) {
+                                       EXPECT_EQ(h, Hash64("msg-1"));
+                                       EXPECT_EQ(t, FromMillis(1500));
+                                       ++seen;
+                                     })
                   .ok());
   EXPECT_EQ(seen, 1);
   EXPECT_EQ(*store->GetAlias("anon-alice"), std::optional<std::string>("alice"));
@@ -198,18 +199,95 @@ TEST(StateStoreTest, LoadStopsAtACorruptValueNamingItsKey) {
   EXPECT_EQ(refused.message(), "callback refuses");
 }
 
+TEST(StateStoreTest, SeenMessagesAreReadFromATimeAndExpireByRange) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  WriteBatch batch;
+  batch.PutSeenMessages(FromMillis(-5), 1, {11});
+  batch.PutSeenMessages(FromMillis(100), 2, {21, 22});
+  batch.PutSeenMessages(FromMillis(100), 9, {});
+  batch.PutSeenMessages(FromMillis(300), 3, {31});
+  ASSERT_TRUE(store->Commit(batch).ok());
+  auto scan = [&](Time from) {
+    std::vector<std::string> got;
+    EXPECT_TRUE(store
+                    ->ScanSeenMessages(from,
+                                       [&](uint64_t h, Time t) {
+                                         got.push_back(std::to_string(h) + "@" +
+                                                       std::to_string(ToMillis(t)));
+                                       })
+                    .ok());
+    return got;
+  };
+  EXPECT_EQ(scan(kTimeMin), (std::vector<std::string>{"11@-5", "21@100", "22@100", "31@300"}));
+  EXPECT_EQ(scan(FromMillis(100)), (std::vector<std::string>{"21@100", "22@100", "31@300"}));
+  batch.DeleteSeenMessagesBefore(FromMillis(300));
+  ASSERT_TRUE(store->Commit(batch).ok());
+  EXPECT_EQ(scan(kTimeMin), (std::vector<std::string>{"31@300"}));
+}
+
+TEST(StateStoreTest, JournalIsReadByPartitionAndDeletedThroughASequence) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  WriteBatch batch;
+  auto event = [](const char* user) {
+    Event e;
+    e.type = EventType::kTrack;
+    e.name = "Viewed";
+    e.user_id = user;
+    e.timestamp = FromMillis(77);
+    return e;
+  };
+  batch.PutJournal(1, 2, event("b"));
+  batch.PutJournal(0, 1, event("a"));
+  batch.PutJournal(1, 3, event("c"));
+  batch.PutJournal(0, 4, event("d"));
+  batch.PutJournal(300, 5, event("e"));
+  batch.PutApplied(1, 2);
+  batch.PutApplied(300, 0);
+  ASSERT_TRUE(store->Commit(batch).ok());
+  auto scan = [&] {
+    std::vector<std::string> got;
+    EXPECT_TRUE(store
+                    ->ScanJournal([&](uint32_t partition, uint64_t seq, Event e) {
+                      EXPECT_EQ(e.seq, seq);
+                      got.push_back(std::to_string(partition) + "/" + std::to_string(seq) + ":" +
+                                    e.user_id);
+                      return Status::Ok();
+                    })
+                    .ok());
+    return got;
+  };
+  EXPECT_EQ(scan(), (std::vector<std::string>{"0/1:a", "0/4:d", "1/2:b", "1/3:c", "300/5:e"}));
+  auto applied = store->GetApplied();
+  ASSERT_TRUE(applied.ok()) << applied.status().message();
+  EXPECT_EQ(*applied, (std::vector<std::pair<uint32_t, uint64_t>>{{1, 2}, {300, 0}}));
+
+  batch.DeleteJournalThrough(1, 2);
+  batch.DeleteJournalThrough(0, 3);
+  ASSERT_TRUE(store->Commit(batch).ok());
+  EXPECT_EQ(scan(), (std::vector<std::string>{"0/4:d", "1/3:c", "300/5:e"}));
+  batch.DeleteAllJournal();
+  ASSERT_TRUE(store->Commit(batch).ok());
+  EXPECT_TRUE(scan().empty());
+
+  ASSERT_TRUE(store->PutMeta("applied/x", "12345678").ok());
+  EXPECT_EQ(store->GetApplied().status().message(),
+            "meta/applied/x: not a partition's applied sequence");
+}
+
 TEST(StateStoreTest, RefusesADatabaseOfAnotherSchema) {
   TempDir dir;
   {
     auto store = OpenOrDie(dir.path());
     std::string future(8, '\0');
-    future[7] = 2;
+    future[7] = 3;
     ASSERT_TRUE(store->PutMeta("schema", future).ok());
   }
   Result<std::unique_ptr<StateStore>> store = StateStore::Open(dir.path(), StoreOptions{});
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), Status::Code::kParseError);
-  EXPECT_NE(store.status().message().find("schema 2, this build reads 1"), std::string::npos);
+  EXPECT_NE(store.status().message().find("schema 3, this build reads 2"), std::string::npos);
 }
 
 TEST(StateStoreTest, OpenFailsCleanlyWhenLockedOrMissing) {
