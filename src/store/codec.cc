@@ -287,7 +287,36 @@ void PutEvent(const Event& e, std::string* out) {
   PutValue(e.traits, out);
 }
 
-void PutProfile(const Profile& p, std::string* out) {
+// Strings a profile state repeats — history event names, activity texts, journey and step ids —
+// written once at the front of a version 2 value and referred to by position. Profiles repeat
+// a handful of them: a linear search beats hashing.
+class NameTable {
+ public:
+  uint64_t Index(std::string_view s) {
+    for (size_t i = 0; i < names_.size(); ++i) {
+      if (names_[i] == s) return i;
+    }
+    names_.push_back(s);
+    return names_.size() - 1;
+  }
+  const std::vector<std::string_view>& names() const { return names_; }
+
+ private:
+  std::vector<std::string_view> names_;
+};
+
+NameTable NamesOf(const ProfileState& ps) {
+  NameTable t;
+  for (const HistoryEntry& h : ps.profile.history) t.Index(h.name);
+  for (const ActivityEntry& a : ps.activity) {
+    t.Index(a.what);
+    t.Index(a.journey);
+    t.Index(a.step);
+  }
+  return t;
+}
+
+void PutProfile(const Profile& p, NameTable& names, std::string* out) {
   PutString(p.key, out);
   PutString(p.user_id, out);
   PutVarint(p.anonymous_ids.size(), out);
@@ -301,9 +330,11 @@ void PutProfile(const Profile& p, std::string* out) {
   PutDouble(p.revenue, out);
   PutTime(p.last_order_at, out);
   PutVarint(p.history.size(), out);
+  int64_t previous = 0;  // times are deltas from the entry before: a few bytes, not six
   for (const HistoryEntry& h : p.history) {
-    PutTime(h.time, out);
-    PutString(h.name, out);
+    PutVarint(names.Index(h.name), out);
+    PutSigned(ToMillis(h.time) - previous, out);
+    previous = ToMillis(h.time);
     PutByte(h.properties != nullptr ? 1 : 0, out);
     if (h.properties != nullptr) PutValue(*h.properties, out);
   }
@@ -416,17 +447,49 @@ bool ReadEvent(Reader& r, Event* e) {
          r.Value("trigger.properties", &e->properties) && r.Value("trigger.traits", &e->traits);
 }
 
-bool ReadHistory(Reader& r, const HistoryPolicy& policy, Profile* p, DecodeReport* report) {
+// Version 2's name table; empty for version 1, which writes names in place.
+using Names = std::vector<std::string_view>;
+
+bool ReadNames(Reader& r, Names* names) {
+  size_t n = 0;
+  if (!r.Count("names", 1, &n)) return false;
+  names->resize(n);
+  for (std::string_view& name : *names) {
+    if (!r.StringView("name", &name)) return false;
+  }
+  return true;
+}
+
+bool ReadName(Reader& r, std::string_view field, const Names& names, std::string_view* out) {
+  uint64_t i = 0;
+  if (!r.Varint(field, &i)) return false;
+  if (i >= names.size()) {
+    return r.Fail(field, "name " + std::to_string(i) + " of " + std::to_string(names.size()));
+  }
+  *out = names[i];
+  return true;
+}
+
+bool ReadHistory(Reader& r, const HistoryPolicy& policy, const Names& names, Profile* p,
+                 DecodeReport* report) {
   size_t n = 0;
   if (!r.Count("profile.history", 3, &n)) return false;
+  int64_t previous = 0;
   for (size_t i = 0; i < n; ++i) {
     HistoryEntry h;
     std::string_view name;
     bool has_properties = false;
-    if (!r.TimeAt("history.time", &h.time) || !r.StringView("history.name", &name) ||
-        !r.Bool("history.has_properties", &has_properties)) {
+    if (r.version() >= 2) {
+      int64_t delta = 0;
+      if (!ReadName(r, "history.name", names, &name) || !r.Signed("history.time", &delta)) {
+        return false;
+      }
+      previous += delta;
+      h.time = FromMillis(previous);
+    } else if (!r.TimeAt("history.time", &h.time) || !r.StringView("history.name", &name)) {
       return false;
     }
+    if (!r.Bool("history.has_properties", &has_properties)) return false;
     Value properties;
     if (has_properties && !r.Value("history.properties", &properties)) return false;
     const HistoryPolicy::Rule* rule = policy.Find(name);
@@ -448,7 +511,8 @@ bool ReadHistory(Reader& r, const HistoryPolicy& policy, Profile* p, DecodeRepor
   return true;
 }
 
-bool ReadProfile(Reader& r, const HistoryPolicy& policy, Profile* p, DecodeReport* report) {
+bool ReadProfile(Reader& r, const HistoryPolicy& policy, const Names& names, Profile* p,
+                 DecodeReport* report) {
   size_t n_anon = 0;
   if (!r.String("profile.key", &p->key) || !r.String("profile.user_id", &p->user_id) ||
       !r.Count("profile.anonymous_ids", 1, &n_anon)) {
@@ -469,7 +533,8 @@ bool ReadProfile(Reader& r, const HistoryPolicy& policy, Profile* p, DecodeRepor
          r.Varint("profile.event_count", &p->event_count) &&
          r.Varint("profile.order_count", &p->order_count) &&
          r.Double("profile.revenue", &p->revenue) &&
-         r.TimeAt("profile.last_order_at", &p->last_order_at) && ReadHistory(r, policy, p, report);
+         r.TimeAt("profile.last_order_at", &p->last_order_at) &&
+         ReadHistory(r, policy, names, p, report);
 }
 
 bool ReadInstance(Reader& r, const Config& config,
@@ -591,23 +656,26 @@ bool ReadSegments(Reader& r, const Config& config, ProfileState* ps, DecodeRepor
   return r.TimeAt("segment_due", &ps->segment_due);
 }
 
-void PutActivity(const std::vector<ActivityEntry>& activity, std::string* out) {
+void PutActivity(const std::vector<ActivityEntry>& activity, NameTable& names, std::string* out) {
   PutVarint(activity.size(), out);
+  int64_t previous = 0;
   for (const ActivityEntry& a : activity) {
     PutByte(static_cast<uint8_t>(a.kind), out);
-    PutTime(a.time, out);
-    PutString(a.what, out);
+    PutSigned(ToMillis(a.time) - previous, out);
+    previous = ToMillis(a.time);
+    PutVarint(names.Index(a.what), out);
     PutString(a.id, out);
-    PutString(a.journey, out);
-    PutString(a.step, out);
+    PutVarint(names.Index(a.journey), out);
+    PutVarint(names.Index(a.step), out);
     PutString(a.detail, out);
   }
 }
 
-bool ReadActivity(Reader& r, ProfileState* ps) {
+bool ReadActivity(Reader& r, const Names& names, ProfileState* ps) {
   size_t n = 0;
   if (!r.Count("activity", 7, &n)) return false;
   ps->activity.resize(n);
+  int64_t previous = 0;
   for (ActivityEntry& a : ps->activity) {
     uint8_t kind = 0;
     if (!r.Byte("activity.kind", &kind)) return false;
@@ -615,17 +683,26 @@ bool ReadActivity(Reader& r, ProfileState* ps) {
       return r.Fail("activity.kind", "unknown kind " + std::to_string(kind));
     }
     a.kind = static_cast<ActivityEntry::Kind>(kind);
-    if (!r.TimeAt("activity.time", &a.time) || !r.String("activity.what", &a.what) ||
-        !r.String("activity.id", &a.id) || !r.String("activity.journey", &a.journey) ||
-        !r.String("activity.step", &a.step) || !r.String("activity.detail", &a.detail)) {
+    int64_t delta = 0;
+    std::string_view what, journey, step;
+    if (!r.Signed("activity.time", &delta) || !ReadName(r, "activity.what", names, &what) ||
+        !r.String("activity.id", &a.id) || !ReadName(r, "activity.journey", names, &journey) ||
+        !ReadName(r, "activity.step", names, &step) || !r.String("activity.detail", &a.detail)) {
       return false;
     }
+    previous += delta;
+    a.time = FromMillis(previous);
+    a.what.assign(what);
+    a.journey.assign(journey);
+    a.step.assign(step);
   }
   return true;
 }
 
 bool ReadProfileState(Reader& r, const Config& config, ProfileState* ps, DecodeReport* report) {
-  if (!r.Version("profile state") || !ReadProfile(r, config.history, &ps->profile, report)) {
+  Names names;
+  if (!r.Version("profile state") || (r.version() >= 2 && !ReadNames(r, &names)) ||
+      !ReadProfile(r, config.history, names, &ps->profile, report)) {
     return false;
   }
   size_t n_triggers = 0;
@@ -646,7 +723,7 @@ bool ReadProfileState(Reader& r, const Config& config, ProfileState* ps, DecodeR
       !ReadSegments(r, config, ps, report)) {
     return false;
   }
-  if (r.version() >= 2 && !ReadActivity(r, ps)) return false;
+  if (r.version() >= 2 && !ReadActivity(r, names, ps)) return false;
   return r.End("profile state");
 }
 
@@ -654,7 +731,10 @@ bool ReadProfileState(Reader& r, const Config& config, ProfileState* ps, DecodeR
 
 void EncodeProfileState(const ProfileState& ps, const Config& config, std::string* out) {
   PutByte(kCodecVersion, out);
-  PutProfile(ps.profile, out);
+  NameTable names = NamesOf(ps);
+  PutVarint(names.names().size(), out);
+  for (std::string_view name : names.names()) PutString(name, out);
+  PutProfile(ps.profile, names, out);
   std::vector<const Event*> triggers = DistinctTriggers(ps.instances);
   PutVarint(triggers.size(), out);
   for (const Event* e : triggers) PutEvent(*e, out);
@@ -673,7 +753,7 @@ void EncodeProfileState(const ProfileState& ps, const Config& config, std::strin
     if (ps.segments[i] != 0) PutString(config.segments[i].id, out);
   }
   PutTime(ps.segment_due, out);
-  PutActivity(ps.activity, out);
+  PutActivity(ps.activity, names, out);
 }
 
 Status DecodeProfileState(std::string_view bytes, const Config& config, ProfileState* out,

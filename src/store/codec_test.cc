@@ -118,26 +118,100 @@ TEST(StoreCodecTest, RejectsOtherVersionByte) {
             "outbox entry: format version 0, expected 1 to 2 at byte 0");
 }
 
-TEST(StoreCodecTest, ReadsVersionOneProfileStateWithoutActivity) {
-  // Version 1 ended after segment_due; version 2 appends the activity list. A version 1 value
-  // is a version 2 encoding without that list and with the old version byte.
+TEST(StoreCodecTest, ReadsAVersionOneProfileState) {
+  // Version 1 wrote history names and times in place and had no name table and no activity.
+  // These bytes are such a value, written out field by field.
+  std::string v1;
+  v1 += '\x01';  // version
+  v1 += std::string(
+      "\x04"
+      "erin",
+      5);                            // key
+  v1 += '\x00';                      // user id ""
+  v1 += '\x00';                      // no anonymous ids
+  v1 += std::string("\x06\x00", 2);  // traits: an empty object
+  v1 += '\x00';                      // time zone ""
+  v1 += '\x00';                      // first_seen 0 ms
+  v1 += '\x02';                      // last_seen 1 ms (zigzag)
+  v1 += '\x05';                      // event_count
+  v1 += '\x00';                      // order_count
+  v1 += std::string(8, '\0');        // revenue 0.0
+  v1 += '\x00';                      // last_order_at 0 ms
+  v1 += '\x01';                      // one history entry:
+  v1 += '\x14';                      //   time 10 ms
+  v1 += std::string(
+      "\x0f"
+      "Order Completed",
+      16);
+  v1 += '\x00';                          //   no properties
+  v1 += std::string("\x00\x00\x00", 3);  // triggers, instances, memories
+  v1 += std::string("\x00\x00", 2);      // send log: channels, records
+  v1 += '\x00';                          // segments
+  v1 += '\x14';                          // segment_due 10 ms
   auto config = MakeTestConfig();
-  ProfileState ps = MakeProfileState(*config, "erin", 2, 6);
-  ps.activity.clear();
-  std::string bytes = Encode(ps, *config);
-  ASSERT_EQ(bytes.back(), '\0');  // the empty activity list's count
-  bytes.pop_back();
-  bytes[0] = 1;
   ProfileState back;
-  ASSERT_TRUE(DecodeProfileState(bytes, *config, &back, nullptr).ok());
-  EXPECT_EQ(Dump(back, *config), Dump(ps, *config));
+  DecodeReport report;
+  Status s = DecodeProfileState(v1, *config, &back, &report);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_TRUE(report.empty()) << report.dropped_history << " " << report.dropped_segments;
+  EXPECT_EQ(back.profile.key, "erin");
+  EXPECT_EQ(back.profile.event_count, 5u);
+  ASSERT_EQ(back.profile.history.size(), 1u);
+  EXPECT_EQ(back.profile.history[0].name, "Order Completed");
+  EXPECT_EQ(back.profile.history[0].time, FromMillis(10));
+  EXPECT_EQ(back.segment_due, FromMillis(10));
+  EXPECT_TRUE(back.activity.empty());
 
-  // The same bytes claiming version 2 are one field short.
-  bytes[0] = 2;
-  ProfileState short_state;
-  Status s = DecodeProfileState(bytes, *config, &short_state, nullptr);
+  // Written again it is a version 2 value that reads back the same.
+  std::string v2 = Encode(back, *config);
+  EXPECT_EQ(v2[0], '\x02');
+  ProfileState again;
+  ASSERT_TRUE(DecodeProfileState(v2, *config, &again, nullptr).ok());
+  EXPECT_EQ(Dump(again, *config), Dump(back, *config));
+}
+
+TEST(StoreCodecTest, NamesAreWrittenOnceAndTimesAsDeltas) {
+  auto config = MakeTestConfig();
+  ProfileState ps = MakeProfileState(*config, "frank", 0, 7);
+  ps.activity.clear();
+  std::string before = Encode(ps, *config);
+  const HistoryPolicy::Rule& rule = config->history.rules[0];
+  for (int i = 0; i < 100; ++i) {
+    HistoryEntry h;
+    h.time = FromMillis(1767225600000 + i * 1000);
+    h.name = rule.entry_name();
+    ps.profile.history.push_back(h);
+  }
+  std::string after = Encode(ps, *config);
+  // Each entry: name index (1 byte), time delta (2 bytes for 1000 ms), properties flag; the
+  // name itself once in the table, the first time in full.
+  EXPECT_LE(after.size() - before.size(), 100 * 4 + rule.name.size() + 8);
+  ProfileState back;
+  ASSERT_TRUE(DecodeProfileState(after, *config, &back, nullptr).ok());
+  EXPECT_EQ(Dump(back, *config), Dump(ps, *config));
+}
+
+TEST(StoreCodecTest, RejectsANameIndexPastTheTable) {
+  auto config = MakeTestConfig();
+  ProfileState ps;
+  ps.profile.key = "k";
+  ps.segments.assign(config->segments.size(), 0);
+  HistoryEntry h;
+  h.time = FromMillis(1);
+  h.name = config->history.rules[0].entry_name();
+  ps.profile.history.push_back(h);
+  std::string bytes = Encode(ps, *config);
+  // version, one name in the table, then the profile; the history entry's name index is the
+  // byte after the history count. Find it by its value 0 following the count 1.
+  size_t table_end = 1 + 1 + 1 + config->history.rules[0].name.size();
+  size_t count_at = bytes.find('\x01', table_end + 12);
+  ASSERT_NE(count_at, std::string::npos);
+  ASSERT_EQ(bytes[count_at + 1], '\x00');
+  bytes[count_at + 1] = '\x05';
+  ProfileState back;
+  Status s = DecodeProfileState(bytes, *config, &back, nullptr);
   EXPECT_EQ(s.code(), Status::Code::kParseError);
-  EXPECT_NE(s.message().find("activity"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("history.name: name 5 of 1"), std::string::npos) << s.message();
 }
 
 TEST(StoreCodecTest, RejectsUnknownActivityKind) {
@@ -148,9 +222,9 @@ TEST(StoreCodecTest, RejectsUnknownActivityKind) {
   ps.activity.push_back(
       ActivityEntry{ActivityEntry::Kind::kSent, FromMillis(5), "email", "id", "j", "s", ""});
   std::string bytes = Encode(ps, *config);
-  // The list ends the value: count 1, then kind, time (5 ms: one byte) and five strings
-  // ("email", "id", "j", "s", "": 6 + 3 + 2 + 2 + 1 bytes).
-  size_t kind_at = bytes.size() - (1 + 1 + 6 + 3 + 2 + 2 + 1);
+  // The list ends the value: count 1, then kind, time (5 ms: one byte), the name index of
+  // "email", the id "id" (3 bytes), the indices of "j" and "s", and the empty detail.
+  size_t kind_at = bytes.size() - (1 + 1 + 1 + 3 + 1 + 1 + 1);
   ASSERT_EQ(bytes[kind_at], char(ActivityEntry::Kind::kSent));
   bytes[kind_at] = 9;
   ProfileState back;
@@ -176,11 +250,11 @@ TEST(StoreCodecTest, NamesTheFieldThatIsWrong) {
   ProfileState back;
   EXPECT_EQ(DecodeProfileState(bytes + "x", *config, &back, nullptr).message(),
             "profile state: 1 trailing bytes at byte " + std::to_string(bytes.size()));
-  // The key's length claims more bytes than there are.
-  std::string bad = std::string(1, char(kCodecVersion)) + "\x7f" + "abc";
+  // An empty name table, then a key whose length claims more bytes than there are.
+  std::string bad = std::string(1, char(kCodecVersion)) + std::string("\x00\x7f", 2) + "abc";
   ProfileState back2;
   EXPECT_EQ(DecodeProfileState(bad, *config, &back2, nullptr).message(),
-            "profile.key: count 127 exceeds the remaining bytes at byte 2");
+            "profile.key: count 127 exceeds the remaining bytes at byte 3");
 }
 
 TEST(StoreCodecTest, RejectsDeepNestingAndHugeCounts) {

@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <random>
 
 #include "core/hash.h"
@@ -352,6 +354,22 @@ std::string CrashAlias(uint64_t batch, int j) {
   }
 }
 
+// The crash child is this test binary started again (fork, then exec): a plain forked copy of a
+// process whose RocksDB background threads hold a lock can deadlock inside RocksDB. The
+// environment variable makes the new process's main() run CrashChild instead of the tests.
+constexpr char kCrashChildEnv[] = "WAYMARK_STORE_CRASH_CHILD";
+
+pid_t StartCrashChild(const std::string& dir, uint64_t first, int fd) {
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  std::string spec = std::to_string(fd) + " " + std::to_string(first) + " " + dir;
+  setenv(kCrashChildEnv, spec.c_str(), 1);
+  char self[] = "/proc/self/exe";
+  char* argv[] = {self, nullptr};
+  execv(self, argv);
+  _exit(6);
+}
+
 // Batches present after a crash: checks each is whole and that they form a prefix.
 uint64_t CheckCrashState(StateStore& store, const Config& config, uint64_t reported) {
   Result<std::optional<uint64_t>> seq = store.GetIngestSequence();
@@ -381,12 +399,8 @@ TEST(StoreCrashTest, SurvivesSigkillAtRandomMoments) {
   for (int round = 0; round < 20; ++round) {
     int fds[2];
     ASSERT_EQ(pipe(fds), 0);
-    pid_t pid = fork();
+    pid_t pid = StartCrashChild(dir.path(), next, fds[1]);
     ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      close(fds[0]);
-      CrashChild(dir.path(), next, fds[1]);
-    }
     close(fds[1]);
 
     // Kill once the child has reported a random number of commits (1..60): the next batch is
@@ -412,3 +426,16 @@ TEST(StoreCrashTest, SurvivesSigkillAtRandomMoments) {
 
 }  // namespace
 }  // namespace waymark::store
+
+// This binary's main: the tests, or the crash test's child process (see StartCrashChild).
+int main(int argc, char** argv) {
+  if (const char* spec = std::getenv(waymark::store::kCrashChildEnv)) {
+    int fd = -1;
+    unsigned long long first = 0;
+    int dir_at = 0;  // "<fd> <first batch> <dir>"
+    if (std::sscanf(spec, "%d %llu %n", &fd, &first, &dir_at) < 2 || dir_at == 0) return 5;
+    waymark::store::CrashChild(spec + dir_at, first, fd);
+  }
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
