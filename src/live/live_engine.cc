@@ -214,7 +214,8 @@ struct LiveEngine::Worker {
   std::vector<std::string> merged_away;
   std::vector<std::pair<std::string, std::string>> aliases;
   std::vector<SteadyClock::time_point> accepted;
-  uint64_t applied_through = 0;  // the highest journal sequence this shard applied
+  std::vector<std::string> written_stats;  // each journey's counters as last written
+  uint64_t applied_through = 0;            // the highest journal sequence this shard applied
   SteadyClock::time_point journal_trimmed_at;
 
   std::atomic<uint64_t> profiles{0}, timers{0};
@@ -318,20 +319,22 @@ std::vector<store::OutboxEntry> LiveEngine::Worker::Collect(store::WriteBatch* b
     }
   }
 
-  // Counters by journey id, so that they survive a config whose journeys moved.
-  Value journeys = Value::EmptyObject();
+  // Counters by journey id, so that they survive a config whose journeys moved; only those that
+  // changed since the last write are written again.
+  std::string prefix = std::string(kStatsMeta) + std::to_string(index) + "/";
+  if (written_stats.size() < config.journeys.size()) written_stats.resize(config.journeys.size());
   for (size_t i = 0; i < results.journeys.size() && i < config.journeys.size(); ++i) {
-    journeys.Set(config.journeys[i]->id, JourneyStatsToValue(results.journeys[i]));
+    std::string json = JourneyStatsToValue(results.journeys[i]).ToJson();
+    if (json == written_stats[i]) continue;
+    batch->PutMeta(prefix + "j/" + config.journeys[i]->id, json);
+    written_stats[i] = std::move(json);
   }
-  Value stats = Value::EmptyObject();
-  stats.Set("journeys", std::move(journeys));
-  stats.Set("counters", EngineCountersToValue(results.counters));
-  stats.Set("suppressed", [&] {
-    Value v = Value::EmptyObject();
-    for (const auto& [reason, n] : results.suppressed) v.Set(reason, Value(int64_t(n)));
-    return v;
-  }());
-  batch->PutMeta(std::string(kStatsMeta) + std::to_string(index), stats.ToJson());
+  Value engine_stats = Value::EmptyObject();
+  engine_stats.Set("counters", EngineCountersToValue(results.counters));
+  Value suppressed = Value::EmptyObject();
+  for (const auto& [reason, n] : results.suppressed) suppressed.Set(reason, Value(int64_t(n)));
+  engine_stats.Set("suppressed", std::move(suppressed));
+  batch->PutMeta(prefix + "engine", engine_stats.ToJson());
 
   applied.clear();
   merged_away.clear();
@@ -408,35 +411,43 @@ Result<std::unique_ptr<LiveEngine>> LiveEngine::Open(std::shared_ptr<const Confi
 LiveEngine::~LiveEngine() { Stop(); }
 
 Status LiveEngine::RecoverCounters(store::WriteBatch* batch) {
+  // meta/stats/<shard>/j/<journey id> and meta/stats/<shard>/engine, as shards wrote them. All
+  // of it is added into shard 0 and deleted; the shards write their keys anew.
   ShardResults& into = workers_[0]->shard.results();
   const Config& config = *config_;
   uint64_t orphaned = 0;
   Status s = store_->ScanMeta(kStatsMeta, [&](std::string_view name, std::string_view value) {
+    std::string where = "meta/" + std::string(name) + ": ";
+    std::string_view rest = name.substr(kStatsMeta.size());
+    size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) return Status::Parse(where + "not a shard's counters");
+    rest.remove_prefix(slash + 1);
     Result<Value> v = ParseJson(value);
-    if (!v.ok()) return v.status().WithPrefix("meta/" + std::string(name) + ": ");
-    if (const Value* journeys = v->Find("journeys"); journeys != nullptr && journeys->is_object()) {
-      for (const auto& [id, stats] : journeys->as_object()) {
-        int index = config.JourneyIndex(id);
-        if (index < 0) {
-          ++orphaned;
-          continue;
+    if (!v.ok()) return v.status().WithPrefix(where);
+    if (rest.substr(0, 2) == "j/") {
+      int journey = config.JourneyIndex(rest.substr(2));
+      if (journey < 0) {
+        ++orphaned;
+      } else {
+        WAYMARK_RETURN_IF_ERROR(
+            AddJourneyStatsFromValue(*v, &into.journeys[journey]).WithPrefix(where));
+      }
+    } else if (rest == "engine") {
+      if (const Value* counters = v->Find("counters"); counters != nullptr) {
+        WAYMARK_RETURN_IF_ERROR(
+            AddEngineCountersFromValue(*counters, &into.counters).WithPrefix(where));
+      }
+      if (const Value* suppressed = v->Find("suppressed");
+          suppressed != nullptr && suppressed->is_object()) {
+        for (const auto& [reason, n] : suppressed->as_object()) {
+          if (n.is_number() && n.as_number() >= 0) {
+            Bump(&into.suppressed, reason, uint64_t(n.as_number()));
+          }
         }
-        WAYMARK_RETURN_IF_ERROR(AddJourneyStatsFromValue(stats, &into.journeys[index])
-                                    .WithPrefix("meta/" + std::string(name) + ": "));
       }
+    } else {
+      return Status::Parse(where + "not a shard's counters");
     }
-    if (const Value* counters = v->Find("counters"); counters != nullptr) {
-      WAYMARK_RETURN_IF_ERROR(AddEngineCountersFromValue(*counters, &into.counters)
-                                  .WithPrefix("meta/" + std::string(name) + ": "));
-    }
-    if (const Value* suppressed = v->Find("suppressed");
-        suppressed != nullptr && suppressed->is_object()) {
-      for (const auto& [reason, n] : suppressed->as_object()) {
-        if (n.is_number() && n.as_number() >= 0)
-          Bump(&into.suppressed, reason, uint64_t(n.as_number()));
-      }
-    }
-    // Everything moves to shard 0; the other shards start from zero and rewrite their keys.
     batch->DeleteMeta(name);
     return Status::Ok();
   });
