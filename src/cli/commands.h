@@ -41,7 +41,8 @@ struct ServeOptions {
   std::string data_dir;
   std::string listen = "127.0.0.1:8080";
   int shards = 1;
-  int threads = 2;                      // HTTP I/O threads (and as many workers)
+  int threads = 2;                      // HTTP I/O threads
+  int workers = 32;                     // HTTP threads that wait for the journal (group commit)
   std::vector<std::string> write_keys;  // accepted Segment write keys
   std::string admin_token;              // empty: admin API disabled
   std::string sync = "always";          // always | none

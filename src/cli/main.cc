@@ -52,8 +52,14 @@ int main(int argc, char** argv) {
   serve->add_option("--shards", s.shards, "engine shards (threads)")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
-  serve->add_option("--threads", s.threads, "HTTP threads")
+  serve->add_option("--threads", s.threads, "HTTP I/O threads")
       ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  serve
+      ->add_option("--workers", s.workers,
+                   "HTTP threads that wait while events are made durable; more of them share "
+                   "each disk sync")
+      ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   serve->add_option("--write-key", s.write_keys, "accepted Segment write key (repeatable)")
       ->envname("WAYMARK_WRITE_KEY");

@@ -55,6 +55,7 @@ int Serve(const ServeOptions& o) {
     return Fail("at least one --write-key (or WAYMARK_WRITE_KEY) is required");
   so.admin_token = o.admin_token;
   so.threads = o.threads;
+  so.workers = o.workers;
 
   live::LiveOptions lo;
   lo.shards = o.shards;
@@ -129,9 +130,9 @@ int Serve(const ServeOptions& o) {
   server::IngestServer server(so, engine->get(), &clock, &admin);
   if (Status s = server.Start(); !s.ok()) return Fail(s.message());
   live::Log().info(
-      "serving listen={}:{} shards={} threads={} sync={} dedupe_window={} journeys={} "
+      "serving listen={}:{} shards={} threads={} workers={} sync={} dedupe_window={} journeys={} "
       "write_keys=\"{}\" admin_api={} outbox_file={} relay={}",
-      so.listen_address, server.port(), lo.shards, so.threads, o.sync, o.dedupe_window,
+      so.listen_address, server.port(), lo.shards, so.threads, so.workers, o.sync, o.dedupe_window,
       (*registry)->config()->journeys.size(), JoinKeys(so.write_keys.size()),
       so.admin_token.empty() ? "disabled" : "enabled", o.outbox.empty() ? "none" : o.outbox,
       o.relay_url.empty() ? "none" : "set");

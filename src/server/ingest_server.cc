@@ -334,6 +334,7 @@ Status ServerImpl::Start() {
   if (started_) return Status::Invalid("ingest server: already started");
   if (options_.write_keys.empty()) return Status::Invalid("ingest server: no write keys");
   if (options_.threads < 1) return Status::Invalid("ingest server: threads must be at least 1");
+  if (options_.workers < 0) return Status::Invalid("ingest server: workers must not be negative");
   if (options_.max_in_flight < 1) {
     return Status::Invalid("ingest server: max_in_flight must be at least 1");
   }
@@ -356,7 +357,7 @@ Status ServerImpl::Start() {
   port_ = acceptor_.local_endpoint().port();
   started_ = true;
 
-  workers_.emplace(options_.threads);
+  workers_.emplace(options_.workers > 0 ? options_.workers : options_.threads);
   work_.emplace(ioc_.get_executor());
   net::post(acceptor_.get_executor(), [this] { DoAccept(); });
   for (int i = 0; i < options_.threads; ++i) {
@@ -373,10 +374,12 @@ Status ServerImpl::Start() {
     });
   }
   Log().info(
-      "ingest server listening address={} port={} threads={} write_keys={} admin_token={} "
+      "ingest server listening address={} port={} threads={} workers={} write_keys={} "
+      "admin_token={} "
       "admin_api={} max_event_bytes={} max_batch_bytes={} max_admin_body_bytes={} "
       "request_timeout_ms={} idle_timeout_ms={} max_in_flight={}",
-      options_.listen_address, port_, options_.threads, options_.write_keys.size(),
+      options_.listen_address, port_, options_.threads,
+      options_.workers > 0 ? options_.workers : options_.threads, options_.write_keys.size(),
       options_.admin_token.empty() ? "unset" : "set", admin_api_ ? "enabled" : "disabled",
       options_.max_event_bytes, options_.max_batch_bytes, options_.max_admin_body_bytes,
       options_.request_timeout.count(), options_.idle_timeout.count(), options_.max_in_flight);

@@ -6,9 +6,10 @@
 // With an AdminBackend it also serves the admin API under /admin/v1/ (admin_handler.h).
 //
 // Threading: `threads` I/O threads own the connections. Requests that may block are handled on a
-// separate pool of `threads` workers: those that carry events (IngestSink::Accept may block until
-// the events are durable) and, with an admin backend, admin API requests and GET /metrics (the
-// backend may block). GET /health and /ready are always answered on the I/O threads.
+// separate pool of `workers` threads (as many as `threads` unless set): those that carry events
+// (IngestSink::Accept may block until the events are durable) and, with an admin backend, admin
+// API requests and GET /metrics (the backend may block). GET /health and /ready are always
+// answered on the I/O threads.
 #pragma once
 
 #include <chrono>
@@ -51,7 +52,10 @@ struct ServerOptions {
   // When set, GET /metrics requires "Authorization: Bearer <admin_token>", and so does the admin
   // API, which is disabled (404) without it.
   std::string admin_token;
-  int threads = 2;  // I/O threads, and as many worker threads
+  int threads = 2;  // I/O threads
+  // Threads for requests that may block; 0 means as many as `threads`. A sink that syncs to disk
+  // blocks each request for a sync: more workers let more requests share one (group commit).
+  int workers = 0;
 
   size_t max_event_bytes = 32 * 1024;   // one event: a single-event body, or a batch element
   size_t max_batch_bytes = 500 * 1024;  // a /v1/batch or /v1/import body
