@@ -191,8 +191,37 @@ struct Settings {
   size_t history_limit = 1000;
 };
 
+// How `waymark serve` delivers and tracks messages: the `delivery:` section. Replay reads none of
+// it. Where to connect (SMTP relay, public URL) and secrets are the server's command line and
+// environment, not the config.
+struct DeliverySettings {
+  struct Mailbox {
+    std::string name;     // display name, may be empty
+    std::string address;  // addr-spec; empty: not set
+  };
+  Mailbox email_from;  // required to send email
+  Mailbox email_reply_to;
+
+  // Links in messages become signed /c/{token} links (when the server has link keys).
+  bool track_links = true;
+  bool open_pixel = true;  // HTML email gets a 1x1 /o/{token} image
+  Duration link_ttl = std::chrono::hours(24 * 30);
+  std::string safe_url;  // where a forged or expired link goes; required to track
+  // Query parameters a click adds to its destination; an empty name leaves one out.
+  std::string utm_source = "waymark";  // the value of the source parameter
+  std::string source_param = "utm_source";
+  std::string medium_param = "utm_medium";      // the channel
+  std::string campaign_param = "utm_campaign";  // the journey id
+  std::string content_param = "utm_content";    // the step id
+  std::string promo_param = "promo";            // the message's promo code
+  std::string landing_param = "wm_t";           // a token the landing page trades for the offer
+
+  Duration inbox_ttl = std::chrono::hours(24 * 30);  // in-app messages expire after this
+};
+
 struct Config {
   Settings settings;
+  DeliverySettings delivery;
   std::vector<ChannelDef> channels;
   Policies policies;
   std::vector<SegmentDef> segments;

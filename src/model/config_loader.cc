@@ -172,6 +172,7 @@ class Loader {
   std::optional<Template> ParseTemplate(const Source& src, const YAML::Node& node);
 
   void LoadSettings(const Located& l);
+  void LoadDelivery(const Located& l);
   void LoadChannels();
   void LoadPolicies(const Located& l);
   void LoadCap(const Source& src, const YAML::Node& node);
@@ -222,15 +223,15 @@ void Loader::AddText(const std::string& text, const std::string& name) {
           "a config file is a mapping of sections (journeys, segments, templates, "
           "channels, policies, settings)");
   } else {
-    static const std::set<std::string> kSections = {"journeys", "segments", "templates",
-                                                    "channels", "policies", "settings"};
+    static const std::set<std::string> kSections = {"journeys", "segments", "templates", "channels",
+                                                    "policies", "settings", "delivery"};
     for (const auto& kv : root) {
       std::string key = kv.first.as<std::string>();
       if (kSections.count(key) == 0) {
         Error(*src, kv.first,
               "unknown section '" + key +
                   "' (expected journeys, segments, templates, channels, "
-                  "policies or settings)");
+                  "policies, settings or delivery)");
         continue;
       }
       sections_[key].push_back(Located{src.get(), kv.second});
@@ -439,6 +440,90 @@ void Loader::LoadSettings(const Located& l) {
       config_->settings.history_limit = hl.as<size_t>();
     } catch (const YAML::Exception&) {
       Error(src, hl, "history_limit must be a whole number");
+    }
+  }
+}
+
+// "Name <address>" or a bare address.
+bool ParseMailbox(std::string_view text, DeliverySettings::Mailbox* out) {
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+    while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+    return v;
+  };
+  text = trim(text);
+  std::string_view address = text, name;
+  if (!text.empty() && text.back() == '>') {
+    size_t open = text.rfind('<');
+    if (open == std::string_view::npos) return false;
+    name = trim(text.substr(0, open));
+    if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
+      name = name.substr(1, name.size() - 2);
+    }
+    address = text.substr(open + 1, text.size() - open - 2);
+  }
+  size_t at = address.find('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 == address.size() ||
+      address.find_first_of(" <>,;\"") != std::string_view::npos) {
+    return false;
+  }
+  out->name = std::string(name);
+  out->address = std::string(address);
+  return true;
+}
+
+void Loader::LoadDelivery(const Located& l) {
+  const Source& src = *l.src;
+  DeliverySettings& d = config_->delivery;
+  if (!CheckKeys(src, l.node, {"email", "links", "inbox"}, "delivery")) return;
+  if (YAML::Node email = l.node["email"]) {
+    if (CheckKeys(src, email, {"from", "reply_to"}, "delivery.email")) {
+      for (auto [key, mailbox] :
+           {std::pair{"from", &d.email_from}, std::pair{"reply_to", &d.email_reply_to}}) {
+        std::string text;
+        if (!email[key] || !GetString(src, email[key], &text, key)) continue;
+        if (!ParseMailbox(text, mailbox)) {
+          Error(src, email[key],
+                std::string(key) + " must be an address or \"Name <address>\", got '" + text + "'");
+        }
+      }
+    }
+  }
+  if (YAML::Node links = l.node["links"]) {
+    if (CheckKeys(src, links, {"track", "open_pixel", "ttl", "safe_url", "utm_source", "params"},
+                  "delivery.links")) {
+      auto flag = [&](const char* key, bool* out) {
+        if (!links[key]) return;
+        try {
+          *out = links[key].as<bool>();
+        } catch (const YAML::Exception&) {
+          Error(src, links[key], std::string(key) + " must be true or false");
+        }
+      };
+      flag("track", &d.track_links);
+      flag("open_pixel", &d.open_pixel);
+      if (links["ttl"]) GetDuration(src, links["ttl"], &d.link_ttl);
+      if (links["utm_source"]) GetString(src, links["utm_source"], &d.utm_source, "utm_source");
+      if (links["safe_url"] && GetString(src, links["safe_url"], &d.safe_url, "safe_url") &&
+          d.safe_url.rfind("https://", 0) != 0 && d.safe_url.rfind("http://", 0) != 0) {
+        Error(src, links["safe_url"], "safe_url must be an http:// or https:// URL");
+      }
+      if (YAML::Node params = links["params"]) {
+        if (CheckKeys(src, params, {"source", "medium", "campaign", "content", "promo", "landing"},
+                      "delivery.links.params")) {
+          for (auto [key, out] :
+               {std::pair{"source", &d.source_param}, std::pair{"medium", &d.medium_param},
+                std::pair{"campaign", &d.campaign_param}, std::pair{"content", &d.content_param},
+                std::pair{"promo", &d.promo_param}, std::pair{"landing", &d.landing_param}}) {
+            if (params[key]) GetString(src, params[key], out, key);
+          }
+        }
+      }
+    }
+  }
+  if (YAML::Node inbox = l.node["inbox"]) {
+    if (CheckKeys(src, inbox, {"ttl"}, "delivery.inbox") && inbox["ttl"]) {
+      GetDuration(src, inbox["ttl"], &d.inbox_ttl);
     }
   }
 }
@@ -1142,6 +1227,7 @@ void Loader::CheckGraph(const Source& src, const YAML::Node& steps_node, const J
 
 void Loader::Build() {
   for (const Located& l : sections_["settings"]) Guarded(*l.src, l.node, [&] { LoadSettings(l); });
+  for (const Located& l : sections_["delivery"]) Guarded(*l.src, l.node, [&] { LoadDelivery(l); });
   if (config_->settings.default_timezone == nullptr) config_->settings.default_timezone = UtcZone();
   config_->history.max_entries = config_->settings.history_limit;
   try {

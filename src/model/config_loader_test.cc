@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace waymark {
 namespace {
 
@@ -413,6 +415,67 @@ TEST(ConfigLoaderTest, LoadConfigInternsHistoryNames) {
   EXPECT_EQ(name, "Product Viewed");
   EXPECT_NE(name.data(), base->history.rules[0].name.data());
   EXPECT_EQ(BaseConfig()->history.rules[0].entry_name().data(), name.data());
+}
+
+}  // namespace
+}  // namespace waymark
+
+namespace waymark {
+namespace {
+
+TEST(ConfigLoaderTest, LoadsTheDeliverySection) {
+  auto config = LoadConfigText(R"(
+delivery:
+  email:
+    from: '"Shop Team" <news@shop.example>'
+    reply_to: care@shop.example
+  links:
+    open_pixel: false
+    ttl: 14d
+    safe_url: https://shop.example/
+    utm_source: newsletter
+    params: { promo: coupon, content: "" }
+  inbox: { ttl: 7d }
+)",
+                               "c.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  const DeliverySettings& d = (*config)->delivery;
+  EXPECT_EQ(d.email_from.name, "Shop Team");
+  EXPECT_EQ(d.email_from.address, "news@shop.example");
+  EXPECT_EQ(d.email_reply_to.name, "");
+  EXPECT_EQ(d.email_reply_to.address, "care@shop.example");
+  EXPECT_TRUE(d.track_links);
+  EXPECT_FALSE(d.open_pixel);
+  EXPECT_EQ(d.link_ttl, std::chrono::hours(24 * 14));
+  EXPECT_EQ(d.safe_url, "https://shop.example/");
+  EXPECT_EQ(d.utm_source, "newsletter");
+  EXPECT_EQ(d.promo_param, "coupon");
+  EXPECT_EQ(d.content_param, "");
+  EXPECT_EQ(d.medium_param, "utm_medium");
+  EXPECT_EQ(d.inbox_ttl, std::chrono::hours(24 * 7));
+}
+
+TEST(ConfigLoaderTest, DeliveryErrorsNameThePlace) {
+  auto errors = Errors(R"(
+delivery:
+  email:
+    from: "Shop <not an address>"
+  links:
+    safe_url: ftp://shop.example/
+    ttl: soon
+    open_pixel: maybe
+  inbox: { ttl: 1d, size: 5 }
+)");
+  std::sort(errors.begin(), errors.end());
+  EXPECT_EQ(errors, (std::vector<std::string>{
+                        "c.yaml:4:11: from must be an address or \"Name <address>\", got 'Shop "
+                        "<not an address>'",
+                        "c.yaml:6:15: safe_url must be an http:// or https:// URL",
+                        "c.yaml:7:10: bad duration 'soon' (expected a number followed by ms, s, "
+                        "m, h, d or w)",
+                        "c.yaml:8:17: open_pixel must be true or false",
+                        "c.yaml:9:21: unknown key 'size' in delivery.inbox (known: ttl)",
+                    }));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "core/json.h"
 #include "ingest/segment_json.h"
 #include "server/admin_handler.h"
+#include "server/engagement.h"
 #include "server/log.h"
 
 namespace waymark::server {
@@ -182,12 +183,14 @@ Result<Event> EventFromMessage(Value message, std::optional<EventType> endpoint_
 }
 
 IngestHandler::IngestHandler(const ServerOptions* options, IngestSink* sink, const Clock* clock,
-                             Metrics* metrics, AdminBackend* admin)
+                             Metrics* metrics, AdminBackend* admin,
+                             const EngagementHandler* engagement)
     : options_(options),
       sink_(sink),
       clock_(clock),
       metrics_(metrics),
-      admin_(std::make_unique<AdminHandler>(options, admin)) {}
+      admin_(std::make_unique<AdminHandler>(options, admin)),
+      engagement_(engagement) {}
 
 IngestHandler::~IngestHandler() = default;
 
@@ -198,6 +201,7 @@ bool IngestHandler::CarriesEvents(const Request& req) {
 bool IngestHandler::RunsOnWorkers(const Request& req) const {
   if (CarriesEvents(req)) return true;
   std::string_view path = PathOf(req.target());
+  if (engagement_ != nullptr && EngagementHandler::IsEngagementPath(path)) return true;
   return admin_->backend() != nullptr && (AdminHandler::IsAdminPath(path) || path == "/metrics");
 }
 
@@ -221,6 +225,9 @@ Response IngestHandler::Handle(const Request& req) const {
     return HandleIngest(req, path);
   }
   if (AdminHandler::IsAdminPath(path)) return admin_->Handle(req);
+  if (engagement_ != nullptr && EngagementHandler::IsEngagementPath(path)) {
+    return engagement_->Handle(req);
+  }
   if (IsProbePath(path)) {
     if (req.method() != http::verb::get) {
       Response res =
@@ -383,6 +390,7 @@ Response IngestHandler::HandleProbe(const Request& req, std::string_view path) c
     return res;
   }
   std::string body = metrics_->Render();
+  if (engagement_ != nullptr) engagement_->RenderMetrics(&body);
   if (AdminBackend* backend = admin_->backend()) {
     try {
       body += backend->RenderMetrics();

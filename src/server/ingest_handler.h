@@ -44,20 +44,23 @@ Result<Event> EventFromMessage(Value message, std::optional<EventType> endpoint_
                                Time received_at, std::optional<Time> batch_sent_at);
 
 class AdminHandler;
+class EngagementHandler;
 
 class IngestHandler {
  public:
   // All pointers must outlive the handler. `admin` may be null: the admin API (/admin/...) is
   // then disabled and /metrics carries the server's metrics only.
   IngestHandler(const ServerOptions* options, IngestSink* sink, const Clock* clock,
-                Metrics* metrics, AdminBackend* admin = nullptr);
+                Metrics* metrics, AdminBackend* admin = nullptr,
+                const EngagementHandler* engagement = nullptr);
   ~IngestHandler();
 
   // Whether the request carries events (POST to a /v1/ path).
   static bool CarriesEvents(const Request& req);
 
-  // Whether the request may block and so goes to the worker pool: it carries events, or there is
-  // an admin backend and it is for /admin/ or /metrics (which call the backend).
+  // Whether the request may block and so goes to the worker pool: it carries events, it is for
+  // an engagement endpoint (which records events), or there is an admin backend and it is for
+  // /admin/ or /metrics (which call the backend).
   bool RunsOnWorkers(const Request& req) const;
 
   // The response to `req`. Never throws; may block in IngestSink::Accept when the request
@@ -83,6 +86,7 @@ class IngestHandler {
   const Clock* clock_;
   Metrics* metrics_;
   std::unique_ptr<AdminHandler> admin_;
+  const EngagementHandler* engagement_;
   // Set while the sink fails, so that only the transitions are logged, not every request.
   mutable std::atomic<bool> sink_failing_{false};
 };

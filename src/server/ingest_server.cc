@@ -34,10 +34,11 @@ class Session;
 
 class ServerImpl {
  public:
-  ServerImpl(ServerOptions options, IngestSink* sink, const Clock* clock, AdminBackend* admin)
+  ServerImpl(ServerOptions options, IngestSink* sink, const Clock* clock, AdminBackend* admin,
+             const EngagementHandler* engagement)
       : options_(std::move(options)),
         admin_api_(admin != nullptr && !options_.admin_token.empty()),
-        handler_(&options_, sink, clock, &metrics_, admin) {}
+        handler_(&options_, sink, clock, &metrics_, admin, engagement) {}
 
   Status Start();
   void Stop();
@@ -464,8 +465,8 @@ void ServerImpl::Stop() {
 }
 
 IngestServer::IngestServer(ServerOptions options, IngestSink* sink, const Clock* clock,
-                           AdminBackend* admin)
-    : impl_(std::make_unique<ServerImpl>(std::move(options), sink, clock, admin)) {}
+                           AdminBackend* admin, const EngagementHandler* engagement)
+    : impl_(std::make_unique<ServerImpl>(std::move(options), sink, clock, admin, engagement)) {}
 
 IngestServer::~IngestServer() { Stop(); }
 

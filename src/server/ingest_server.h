@@ -3,7 +3,9 @@
 // events to an IngestSink; what the sink does with them (journal, engine) is not its business.
 // docs/server.md is the reference for endpoints, errors and limits.
 //
-// With an AdminBackend it also serves the admin API under /admin/v1/ (admin_handler.h).
+// With an AdminBackend it also serves the admin API under /admin/v1/ (admin_handler.h); with an
+// EngagementHandler, tracked links, the open pixel, unsubscribe, offers and the in-app inbox
+// (engagement.h).
 //
 // Threading: `threads` I/O threads own the connections. Requests that may block are handled on a
 // separate pool of `workers` threads (as many as `threads` unless set): those that carry events
@@ -74,13 +76,14 @@ struct ServerOptions {
 };
 
 class ServerImpl;
+class EngagementHandler;
 
 class IngestServer {
  public:
   // `sink` and `clock` must outlive the server, and so must `admin` when not null. `clock` stamps
   // receivedAt. Without `admin` the server has no admin API (404 admin_disabled under /admin/).
   IngestServer(ServerOptions options, IngestSink* sink, const Clock* clock,
-               AdminBackend* admin = nullptr);
+               AdminBackend* admin = nullptr, const EngagementHandler* engagement = nullptr);
   ~IngestServer();  // calls Stop()
   IngestServer(const IngestServer&) = delete;
   IngestServer& operator=(const IngestServer&) = delete;

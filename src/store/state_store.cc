@@ -19,6 +19,7 @@ constexpr std::string_view kOutboxPrefix = "o/";
 constexpr std::string_view kSeenPrefix = "m/";
 constexpr std::string_view kAliasPrefix = "a/";
 constexpr std::string_view kJournalPrefix = "j/";
+constexpr std::string_view kInboxPrefix = "i/";
 constexpr std::string_view kMetaPrefix = "meta/";
 constexpr std::string_view kSchemaMeta = "schema";
 constexpr std::string_view kIngestSeqMeta = "ingest_seq";
@@ -116,6 +117,21 @@ std::string AliasKey(std::string_view anonymous_id) {
   return k;
 }
 
+std::string InboxPrefix(std::string_view profile_key) {
+  std::string k(kInboxPrefix);
+  uint32_t n = static_cast<uint32_t>(profile_key.size());
+  for (int i = 3; i >= 0; --i) k.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+  k.append(profile_key);
+  return k;
+}
+
+std::string InboxKey(std::string_view profile_key, Time time, std::string_view message_id) {
+  std::string k = InboxPrefix(profile_key);
+  PutBigEndian64(static_cast<uint64_t>(ToMillis(time)) ^ kSignBit, &k);
+  k.append(message_id);
+  return k;
+}
+
 std::string JournalKey(uint32_t partition, uint64_t seq) {
   std::string k(kJournalPrefix);
   for (int i = 3; i >= 0; --i) k.push_back(static_cast<char>((partition >> (8 * i)) & 0xff));
@@ -174,6 +190,17 @@ void WriteBatch::PutAlias(std::string_view anonymous_id, std::string_view profil
 
 void WriteBatch::DeleteAlias(std::string_view anonymous_id) {
   batch_->Delete(AliasKey(anonymous_id));
+}
+
+void WriteBatch::PutInbox(std::string_view profile_key, Time time, std::string_view message_id,
+                          std::string_view json) {
+  scratch_.clear();
+  EncodeBytesValue(json, &scratch_);
+  batch_->Put(InboxKey(profile_key, time, message_id), scratch_);
+}
+
+void WriteBatch::DeleteInbox(std::string_view profile_key, Time time, std::string_view message_id) {
+  batch_->Delete(InboxKey(profile_key, time, message_id));
 }
 
 void WriteBatch::PutJournal(uint32_t partition, uint64_t seq, const Event& event) {
@@ -353,6 +380,30 @@ Status StateStore::ScanJournal(
                      e.seq = seq;
                      return fn(partition, seq, std::move(e));
                    });
+}
+
+Status StateStore::ScanInbox(std::string_view profile_key,
+                             const std::function<bool(Time time, std::string_view message_id,
+                                                      std::string_view json)>& fn) const {
+  std::string prefix = InboxPrefix(profile_key);
+  std::string_view own = std::string_view(prefix).substr(kInboxPrefix.size());
+  bool stopped = false;
+  Status s = ScanRange(db_.get(), kInboxPrefix, prefix,
+                       [&](std::string_view key, std::string_view value) -> Status {
+                         if (key.substr(0, own.size()) != own) {
+                           stopped = true;  // past this profile's messages
+                           return StopScan();
+                         }
+                         std::string_view rest = key.substr(own.size());
+                         if (rest.size() < 8) return Status::Parse("i/: key shorter than its time");
+                         Time t = FromMillis(static_cast<int64_t>(GetBigEndian64(rest) ^ kSignBit));
+                         Result<std::string> json = DecodeBytesValue(value);
+                         if (!json.ok()) return json.status().WithPrefix("i/: ");
+                         if (fn(t, rest.substr(8), *json)) return Status::Ok();
+                         stopped = true;
+                         return StopScan();
+                       });
+  return stopped ? Status::Ok() : s;
 }
 
 Result<std::vector<std::pair<uint32_t, uint64_t>>> StateStore::GetApplied() const {

@@ -8,6 +8,7 @@
 //   j/<4-byte partition><8-byte ingest sequence> -> an acknowledged event (journal), all
 //                                           big-endian; meta/applied/<partition> says which
 //                                           of a partition's entries are applied
+//   i/<4-byte key length><profile key><8-byte time><message id> -> an in-app inbox message
 //   meta/<name>                           -> schema version, last applied ingest sequence, ...
 // Every value starts with the codec's version byte.
 //
@@ -93,6 +94,11 @@ class WriteBatch {
   // Deletes every journal entry (one range deletion).
   void DeleteAllJournal();
 
+  // i/: one in-app message of a profile's inbox, as JSON text, keyed by its send time and id.
+  void PutInbox(std::string_view profile_key, Time time, std::string_view message_id,
+                std::string_view json);
+  void DeleteInbox(std::string_view profile_key, Time time, std::string_view message_id);
+
   // meta/<name>: opaque bytes.
   void PutMeta(std::string_view name, std::string_view value);
   void DeleteMeta(std::string_view name);
@@ -153,6 +159,11 @@ class StateStore {
   // error (a value that does not decode, or one returned by `fn`).
   Status ScanJournal(
       const std::function<Status(uint32_t partition, uint64_t seq, Event event)>& fn) const;
+  // The inbox messages of `profile_key`, oldest first, until `fn` returns false.
+  Status ScanInbox(std::string_view profile_key,
+                   const std::function<bool(Time time, std::string_view message_id,
+                                            std::string_view json)>& fn) const;
+
   // Every partition's applied sequence (meta/applied/<partition>), in name order.
   Result<std::vector<std::pair<uint32_t, uint64_t>>> GetApplied() const;
 
@@ -187,6 +198,7 @@ std::string OutboxKey(Time time, std::string_view message_id);
 std::string SeenMessagesKey(Time time, uint64_t group);
 std::string AliasKey(std::string_view anonymous_id);
 std::string JournalKey(uint32_t partition, uint64_t seq);
+std::string InboxKey(std::string_view profile_key, Time time, std::string_view message_id);
 std::string MetaKey(std::string_view name);
 
 }  // namespace waymark::store

@@ -278,6 +278,35 @@ TEST(StateStoreTest, JournalIsReadByPartitionAndDeletedThroughASequence) {
             "meta/applied/x: not a partition's applied sequence");
 }
 
+TEST(StateStoreTest, InboxMessagesAreScannedPerProfileInTimeOrder) {
+  TempDir dir;
+  auto store = OpenOrDie(dir.path());
+  WriteBatch batch;
+  batch.PutInbox("ann", FromMillis(20), "m2", R"({"n":2})");
+  batch.PutInbox("ann", FromMillis(10), "m1", R"({"n":1})");
+  batch.PutInbox("ann/x", FromMillis(5), "m9", "{}");  // another profile, a longer key
+  batch.PutInbox("an", FromMillis(1), "m0", "{}");
+  ASSERT_TRUE(store->Commit(batch).ok());
+  auto scan = [&](std::string_view profile) {
+    std::vector<std::string> got;
+    EXPECT_TRUE(store
+                    ->ScanInbox(profile,
+                                [&](Time t, std::string_view id, std::string_view json) {
+                                  got.push_back(std::string(id) + "@" +
+                                                std::to_string(ToMillis(t)) + std::string(json));
+                                  return true;
+                                })
+                    .ok());
+    return got;
+  };
+  EXPECT_EQ(scan("ann"), (std::vector<std::string>{R"(m1@10{"n":1})", R"(m2@20{"n":2})"}));
+  EXPECT_EQ(scan("ann/x"), (std::vector<std::string>{"m9@5{}"}));
+  EXPECT_TRUE(scan("nobody").empty());
+  batch.DeleteInbox("ann", FromMillis(10), "m1");
+  ASSERT_TRUE(store->Commit(batch).ok());
+  EXPECT_EQ(scan("ann"), (std::vector<std::string>{R"(m2@20{"n":2})"}));
+}
+
 TEST(StateStoreTest, RefusesADatabaseOfAnotherSchema) {
   TempDir dir;
   {

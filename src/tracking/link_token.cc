@@ -81,6 +81,8 @@ std::string_view LinkKindName(LinkKind kind) {
       return "open";
     case LinkKind::kLanding:
       return "landing";
+    case LinkKind::kUnsubscribe:
+      return "unsubscribe";
   }
   return "unknown";
 }
@@ -117,7 +119,7 @@ Result<LinkToken> DecodePayload(std::string_view bytes) {
   if (version != kPayloadVersion) {
     return Status::Parse("payload: unknown version " + std::to_string(version));
   }
-  if (!r.Byte(&kind) || kind > uint8_t(LinkKind::kLanding)) return Truncated(r, "kind");
+  if (!r.Byte(&kind) || kind > uint8_t(LinkKind::kUnsubscribe)) return Truncated(r, "kind");
   if (!r.Byte(&flags) || (flags & ~kFlagPromo) != 0) return Truncated(r, "flags");
 
   LinkToken token;

@@ -21,9 +21,10 @@ enum class LinkKind : uint8_t {
   kOpen = 1,     // the open pixel; `destination` is empty
   kLanding = 2,  // handed to the destination site so it can report the visit and later
                  // conversions for the same message; never redirects
+  kUnsubscribe = 3,  // the List-Unsubscribe link of an email: its channel's consent ends
 };
 
-std::string_view LinkKindName(LinkKind kind);  // "click", "open", "landing"
+std::string_view LinkKindName(LinkKind kind);  // "click", "open", "landing", "unsubscribe"
 
 struct LinkToken {
   LinkKind kind = LinkKind::kClick;

@@ -22,7 +22,8 @@ LinkToken Sample() {
 }
 
 TEST(TokenPayloadTest, RoundTripsEveryField) {
-  for (LinkKind kind : {LinkKind::kClick, LinkKind::kOpen, LinkKind::kLanding}) {
+  for (LinkKind kind :
+       {LinkKind::kClick, LinkKind::kOpen, LinkKind::kLanding, LinkKind::kUnsubscribe}) {
     LinkToken t = Sample();
     t.kind = kind;
     Result<std::string> bytes = EncodePayload(t);
@@ -76,7 +77,7 @@ TEST(TokenPayloadTest, RejectsUnknownVersionKindAndFlags) {
   v[0] = 2;
   EXPECT_EQ(DecodePayload(v).status().message(), "payload: unknown version 2");
   std::string k = bytes;
-  k[1] = 3;
+  k[1] = 4;
   EXPECT_EQ(DecodePayload(k).status().message(), "payload: truncated or invalid kind at byte 2");
   std::string f = bytes;
   f[2] = 0x03;
