@@ -53,6 +53,15 @@ struct ServeOptions {
   std::string relay_url;
   std::string webhook_secret;
   std::string port_file;  // the bound port is written here once listening
+  // Delivery and tracking.
+  std::string public_url;  // how customers reach /c/, /o/, /u/; default http://<listen>
+  std::string smtp;        // host:port of the SMTP relay; empty: email goes to the relay URL
+  std::string smtp_tls = "starttls";  // none | starttls | tls
+  std::string smtp_user;
+  std::string smtp_password;
+  bool insecure_tls = false;  // skip certificate checks (tests against local servers)
+  std::string link_keys;      // Keyring spec; empty: links are not tracked
+  std::string inbox_secret;   // empty: no in-app inbox API
   std::string log_level = "info";
 };
 

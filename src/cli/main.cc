@@ -86,6 +86,23 @@ int main(int argc, char** argv) {
   serve->add_option("--webhook-secret", s.webhook_secret, "HMAC key for webhook signatures")
       ->envname("WAYMARK_WEBHOOK_SECRET");
   serve->add_option("--port-file", s.port_file, "write the bound port here once listening");
+  serve->add_option("--public-url", s.public_url,
+                    "how customers reach this server, for tracked links (default http://LISTEN)");
+  serve->add_option("--smtp", s.smtp, "host:port of the SMTP relay that sends email");
+  serve->add_option("--smtp-tls", s.smtp_tls, "none, starttls or tls")->capture_default_str();
+  serve->add_option("--smtp-user", s.smtp_user, "SMTP login")->envname("WAYMARK_SMTP_USER");
+  serve->add_option("--smtp-password", s.smtp_password, "SMTP password")
+      ->envname("WAYMARK_SMTP_PASSWORD");
+  serve->add_flag("--insecure-tls", s.insecure_tls,
+                  "do not check TLS certificates of the SMTP relay and webhooks (tests only)");
+  serve
+      ->add_option("--link-keys", s.link_keys,
+                   "keys that sign tracked links: ID:HEX[,ID:HEX...][;current=ID]")
+      ->envname("WAYMARK_LINK_KEYS");
+  serve
+      ->add_option("--inbox-secret", s.inbox_secret,
+                   "HMAC key of the per-user tokens of the in-app inbox API")
+      ->envname("WAYMARK_INBOX_SECRET");
   serve->add_option("--log-level", s.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
 

@@ -11,11 +11,14 @@
 
 #include "cli/commands.h"
 #include "live/admin.h"
+#include "live/inbox.h"
 #include "live/journey_registry.h"
 #include "live/live_engine.h"
 #include "live/log.h"
 #include "model/config_loader.h"
+#include "server/engagement.h"
 #include "server/ingest_server.h"
+#include "tracking/keyring.h"
 
 namespace waymark::cli {
 namespace {
@@ -74,6 +77,37 @@ int Serve(const ServeOptions& o) {
   lo.delivery.outbox_file = o.outbox;
   lo.delivery.relay_url = o.relay_url;
   lo.delivery.webhook_secret = o.webhook_secret;
+  lo.delivery.verify_peer = !o.insecure_tls;
+  lo.delivery.public_url = o.public_url.empty() ? "http://" + o.listen : o.public_url;
+  while (!lo.delivery.public_url.empty() && lo.delivery.public_url.back() == '/') {
+    lo.delivery.public_url.pop_back();
+  }
+  if (!o.smtp.empty()) {
+    SmtpConfig smtp;
+    uint16_t port = 0;
+    if (!SplitListen(o.smtp, &smtp.host, &port)) {
+      return Fail("--smtp must be host:port, got '" + o.smtp + "'");
+    }
+    smtp.port = port;
+    if (o.smtp_tls == "none") {
+      smtp.tls = SmtpConfig::Tls::kNone;
+    } else if (o.smtp_tls == "starttls") {
+      smtp.tls = SmtpConfig::Tls::kStartTls;
+    } else if (o.smtp_tls == "tls") {
+      smtp.tls = SmtpConfig::Tls::kTls;
+    } else {
+      return Fail("--smtp-tls must be none, starttls or tls, got '" + o.smtp_tls + "'");
+    }
+    smtp.user = o.smtp_user;
+    smtp.password = o.smtp_password;
+    smtp.verify_peer = !o.insecure_tls;
+    lo.delivery.smtp = smtp;
+  }
+  if (!o.link_keys.empty()) {
+    Result<tracking::Keyring> keys = tracking::Keyring::FromSpec(o.link_keys);
+    if (!keys.ok()) return Fail("--link-keys: " + keys.status().message());
+    lo.delivery.keyring = *keys;
+  }
 
   std::vector<std::string> errors;
   Result<std::shared_ptr<const Config>> disk = LoadConfig(o.config, &errors);
@@ -92,6 +126,25 @@ int Serve(const ServeOptions& o) {
         "the config has webhook steps or a relay: --webhook-secret (or "
         "WAYMARK_WEBHOOK_SECRET) is required to sign them");
   }
+  const DeliverySettings& ds = (*disk)->delivery;
+  if (lo.delivery.smtp && ds.email_from.address.empty()) {
+    return Fail("--smtp is set but the config has no sender: set delivery.email.from");
+  }
+  if (lo.delivery.keyring && ds.track_links && ds.safe_url.empty()) {
+    return Fail("tracked links need a page for bad links: set delivery.links.safe_url");
+  }
+  server::EngagementOptions eo;
+  eo.keyring = lo.delivery.keyring;
+  eo.safe_url = ds.safe_url;
+  eo.landing_ttl = ds.link_ttl;
+  eo.inbox_secret = o.inbox_secret;
+  eo.redirect.source = ds.utm_source;
+  eo.redirect.source_param = ds.source_param;
+  eo.redirect.medium_param = ds.medium_param;
+  eo.redirect.campaign_param = ds.campaign_param;
+  eo.redirect.content_param = ds.content_param;
+  eo.redirect.promo_param = ds.promo_param;
+  eo.redirect.landing_param = ds.landing_param;
 
   std::error_code ec;
   std::filesystem::create_directories(o.data_dir, ec);
@@ -119,6 +172,8 @@ int Serve(const ServeOptions& o) {
       o.data_dir, r.profiles, r.aliases, r.seen_messages, r.journal_events, r.timers,
       r.timers_fired, r.pending_outbox, r.dropped_instances, r.next_sequence);
   live::LiveAdmin admin(registry->get(), engine->get());
+  live::LiveInbox inbox(engine->get());
+  server::EngagementHandler engagement(&eo, engine->get(), &inbox, &clock);
 
   // Block the stop signals before the server's threads start, so only sigwait receives them.
   sigset_t signals;
@@ -127,15 +182,18 @@ int Serve(const ServeOptions& o) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  server::IngestServer server(so, engine->get(), &clock, &admin);
+  server::IngestServer server(so, engine->get(), &clock, &admin, &engagement);
   if (Status s = server.Start(); !s.ok()) return Fail(s.message());
   live::Log().info(
       "serving listen={}:{} shards={} threads={} workers={} sync={} dedupe_window={} journeys={} "
-      "write_keys=\"{}\" admin_api={} outbox_file={} relay={}",
+      "write_keys=\"{}\" admin_api={} outbox_file={} relay={} smtp={} public_url={} "
+      "link_tracking={} inbox_api={}",
       so.listen_address, server.port(), lo.shards, so.threads, so.workers, o.sync, o.dedupe_window,
       (*registry)->config()->journeys.size(), JoinKeys(so.write_keys.size()),
       so.admin_token.empty() ? "disabled" : "enabled", o.outbox.empty() ? "none" : o.outbox,
-      o.relay_url.empty() ? "none" : "set");
+      o.relay_url.empty() ? "none" : "set", o.smtp.empty() ? "none" : o.smtp,
+      lo.delivery.public_url, lo.delivery.keyring ? "on" : "off",
+      o.inbox_secret.empty() ? "disabled" : "enabled");
   if (!o.port_file.empty()) {
     std::string tmp = o.port_file + ".tmp";
     std::ofstream(tmp) << server.port() << "\n";

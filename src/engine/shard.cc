@@ -812,6 +812,8 @@ void Shard::EmitMessage(ProfileState* ps, Instance* inst, const StepDef& s, int 
 
   std::string json = "{\"id\":\"" + id + "\",\"time\":\"" + FormatIsoTime(now) + "\",\"profile\":";
   AppendJsonString(ps->profile.key, &json);
+  // Delivery and tracking address the profile by user id, or by anonymous id when it has none.
+  if (ps->profile.user_id.empty()) json += ",\"anonymous\":true";
   json += ",\"journey\":";
   AppendJsonString(j.id, &json);
   json += ",\"version\":" + std::to_string(j.version) + ",\"step\":";

@@ -1,34 +1,50 @@
 // Delivery: takes committed outbox entries to their channels on one thread.
 //
-// Every send is appended once to the outbox file (JSON Lines, the record of what went out).
-// A webhook step's message is POSTed (signed, Idempotency-Key = message id) to the step's URL:
-// its template's `body` part when it has one, else the outbox line. With a relay URL, every other
-// send's outbox line is POSTed there (the way SMS and push providers, or a brand's own sender,
-// receive messages until their channels are native). Transient failures are retried with the
-// retry policy (backoff with full jitter); permanent failures and exhausted retries are dead
-// letters: status "failed" in the outbox, listed by the admin API.
+// Every send is appended once to the outbox file (JSON Lines, the record of what was decided).
+// Then, by the channel's kind:
+//   email    over SMTP when a relay is configured: multipart text + HTML, the configured From and
+//            Reply-To, Message-ID from the message id, List-Unsubscribe (one-click, RFC 8058);
+//   in_app   into the profile's inbox (i/ keys, served by GET /v1/inbox/{user});
+//   webhook  a webhook step's message POSTed (signed, Idempotency-Key = message id) to the step's
+//            URL: its template's `body` part when it has one, else the outbox line;
+//   others   (sms, push; email without SMTP) POSTed as JSON to the relay URL when there is one
+//            (the way SMS and push providers, or a brand's own sender, receive messages).
+// With link keys, links in text, HTML and body parts become signed /c/{token} links first, and
+// HTML email gets an open pixel. A send with nowhere to go is recorded as delivered to the file.
+//
+// Transient failures are retried with the retry policy (backoff with full jitter); permanent
+// failures and exhausted retries are dead letters: status "failed" in the outbox, listed by the
+// admin API. Each outcome comes back to the engine as an event — Message Sent, Message Failed —
+// with a message id derived from the send's, so a repeat is dropped as a duplicate.
 //
 // A crash between a delivery and the write of its status delivers the entry again at start-up:
-// the file sink skips ids the file already holds, and webhook receivers drop the repeated
-// Idempotency-Key. A send is never re-derived by the engine: its outbox entry is written in the
-// same atomic write as the state change that decided it.
+// the file sink skips ids the file already holds, webhook receivers drop the repeated
+// Idempotency-Key, and mail keeps its Message-ID. A send is never re-derived by the engine: its
+// outbox entry is written in the same atomic write as the state change that decided it.
 #pragma once
 
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "channels/retry.h"
+#include "channels/smtp_sender.h"
 #include "core/clock.h"
 #include "core/status.h"
+#include "core/value.h"
+#include "model/config.h"
+#include "model/event.h"
 #include "store/state_store.h"
+#include "tracking/keyring.h"
 
 namespace waymark {
 class WebhookSender;
@@ -38,14 +54,21 @@ namespace waymark::live {
 
 struct DeliveryOptions {
   std::string outbox_file;  // JSON Lines; empty: no file
-  std::string relay_url;    // POST every non-webhook send here; empty: none
+  std::string relay_url;    // POST sends without a native channel here; empty: none
   std::string webhook_secret;
+  std::optional<SmtpConfig> smtp;  // email goes over SMTP when set
+  // Signs tracked links and unsubscribe links; without it links are left as rendered.
+  std::optional<tracking::Keyring> keyring;
+  std::string public_url;  // where this server's /c/, /o/ and /u/ are reached from outside
   RetryPolicy retry;
   bool verify_peer = true;  // TLS checks for webhooks; off only in tests
   // Delivered and dead-lettered outbox entries older than this are deleted from the store (the
   // outbox file keeps every line).
   Duration retention = std::chrono::hours(24 * 7);
 };
+
+// Takes the events that report delivery outcomes (the engine's Accept). OK once they are durable.
+using OutcomeSink = std::function<Status(std::vector<Event>)>;
 
 class Delivery {
  public:
@@ -57,6 +80,13 @@ class Delivery {
   ~Delivery();  // Stop()
   Delivery(const Delivery&) = delete;
   Delivery& operator=(const Delivery&) = delete;
+
+  // The config whose channels (their kinds) and delivery settings (sender, link tracking, inbox
+  // lifetime) apply. Without one every channel id is taken for its kind and the settings are the
+  // defaults. Call before Start().
+  void SetConfig(std::shared_ptr<const Config> config) { config_ = std::move(config); }
+  // Where outcome events go; none by default. Call before Start().
+  void SetOutcomeSink(OutcomeSink sink) { outcome_sink_ = std::move(sink); }
 
   // Queues every pending outbox entry in the store (start-up) and learns which of them the
   // outbox file already holds; returns how many were queued. Call before Start().
@@ -77,9 +107,21 @@ class Delivery {
            bool sync_before_send);
   void Loop();
   void Round(std::vector<store::OutboxEntry> entries);
-  // Attempts one entry; updates its status, attempts, next_attempt and detail, and sets
-  // `channel` for the metrics. Returns the outcome's metric name.
-  std::string_view Attempt(store::OutboxEntry* entry, std::string* channel);
+  // Attempts one entry; updates its status, attempts, next_attempt and detail, sets `channel`
+  // for the metrics and appends its outcome event, if any, to `events`. Returns the outcome's
+  // metric name.
+  std::string_view Attempt(store::OutboxEntry* entry, std::string* channel,
+                           std::vector<Event>* events, store::WriteBatch* batch);
+  // One attempt on a channel of kind `kind`; `msg` is the outbox line with its links tracked.
+  DeliveryResult Deliver(const Value& msg, ChannelKind kind, const store::OutboxEntry& entry,
+                         store::WriteBatch* batch);
+  DeliveryResult SendEmail(const Value& msg, const store::OutboxEntry& entry);
+  DeliveryResult PutInbox(const Value& msg, const store::OutboxEntry& entry,
+                          store::WriteBatch* batch);
+  // The message with its links tracked (and, for email, its unsubscribe URL), or as it is.
+  Value Track(Value msg, const store::OutboxEntry& entry) const;
+  ChannelKind KindOf(const std::string& channel) const;
+  const DeliverySettings& settings() const;
   Result<WebhookSender*> SenderFor(const std::string& url);
   void DeleteExpired();
 
@@ -87,10 +129,14 @@ class Delivery {
   DeliveryOptions options_;
   const Clock* clock_;
   bool sync_before_send_;
+  std::shared_ptr<const Config> config_;
+  OutcomeSink outcome_sink_;
+  std::vector<Event> unsent_outcomes_;  // the engine refused them; offered again next round
 
   std::FILE* file_ = nullptr;
   std::vector<std::string> recovered_in_file_;  // pending at start-up, already in the file
   std::map<std::string, std::unique_ptr<WebhookSender>> senders_;  // by URL
+  std::unique_ptr<SmtpSender> smtp_;
   Rng rng_;
   Time next_cleanup_ = kTimeMin;
 

@@ -403,6 +403,10 @@ Result<std::unique_ptr<LiveEngine>> LiveEngine::Open(std::shared_ptr<const Confi
       store, options.delivery, clock, /*sync_before_send=*/options.sync == SyncPolicy::kSync);
   if (!delivery.ok()) return delivery.status();
   engine->delivery_ = std::move(*delivery);
+  engine->delivery_->SetConfig(engine->config_);
+  LiveEngine* raw = engine.get();
+  engine->delivery_->SetOutcomeSink(
+      [raw](std::vector<Event> events) { return raw->Accept(std::move(events)); });
   WAYMARK_RETURN_IF_ERROR(engine->Recover());
   engine->Start();
   return engine;
@@ -771,17 +775,23 @@ void LiveEngine::RunOnEveryShard(const std::function<void(Worker&)>& fn) {
 }
 
 void LiveEngine::WaitIdle() {
-  // The commit thread routes a request's events before answering it, so once no request is
-  // open every accepted event sits in a shard's queue, and a round after it has applied it.
-  {
-    std::unique_lock<std::mutex> lock(commit_mu_);
-    commit_cv_.wait(lock, [&] { return requests_open_ == 0 || stopping_; });
-  }
-  while (pending_events_.load() > 0 && !failed_.load()) {
+  // Delivery reports its outcomes as events, which shards apply, which may decide new sends:
+  // repeat until a pass accepts nothing new.
+  for (;;) {
+    uint64_t journaled = accepted_.load();
+    // The commit thread routes a request's events before answering it, so once no request is
+    // open every accepted event sits in a shard's queue, and a round after it has applied it.
+    {
+      std::unique_lock<std::mutex> lock(commit_mu_);
+      commit_cv_.wait(lock, [&] { return requests_open_ == 0 || stopping_; });
+    }
+    while (pending_events_.load() > 0 && !failed_.load()) {
+      RunOnEveryShard([](Worker&) {});
+    }
     RunOnEveryShard([](Worker&) {});
+    delivery_->WaitIdle();
+    if (accepted_.load() == journaled || failed_.load() || stopping_) return;
   }
-  RunOnEveryShard([](Worker&) {});
-  delivery_->WaitIdle();
 }
 
 // ---- inspection ----
@@ -809,12 +819,13 @@ Status LiveEngine::SwapConfig(std::shared_ptr<const Config> config) {
   return Status::Ok();
 }
 
+std::string LiveEngine::ProfileKeyOf(std::string_view id) const {
+  std::lock_guard<std::mutex> lock(identity_mu_);
+  return identity_.KeyOf(id);
+}
+
 Result<Value> LiveEngine::ProfileView(std::string_view id) {
-  std::string key;
-  {
-    std::lock_guard<std::mutex> lock(identity_mu_);
-    key = identity_.KeyOf(id);
-  }
+  std::string key = ProfileKeyOf(id);
   std::optional<Value> view;
   RunOnShard(ShardOf(key), [&](Worker& w) {
     const ProfileState* ps = w.shard.Find(key);

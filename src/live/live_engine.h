@@ -133,6 +133,10 @@ class LiveEngine final : public server::IngestSink {
   // Prometheus text: engine counters and gauges, delivery outcomes.
   std::string RenderMetrics();
 
+  // The profile key `id` (a user or anonymous id) resolves to: the known profile an anonymous id
+  // was merged into, else `id` itself.
+  std::string ProfileKeyOf(std::string_view id) const;
+
   std::shared_ptr<const Config> config() const;
   // Hands a new config to every shard (journey versions, pause, resume; see JourneyRegistry).
   // Returns once every shard uses it; fails (leaving the shards as they were) when a shard

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "core/hash.h"
+#include "live/inbox.h"
 #include "model/config_loader.h"
 
 namespace waymark::live {
@@ -132,10 +133,13 @@ TEST_F(LiveEngineTest, AppliesAcceptedEventsAndSendsWhenTheWaitIsOver) {
   EXPECT_EQ(messages[0].Find("outcome")->as_string(), "sent");
   EXPECT_EQ(messages[0].Find("channel")->as_string(), "email");
   EXPECT_EQ(messages[0].Find("time")->as_string(), "2026-03-02T13:00:00Z");
+  // Newest first; delivery reported the send back as an event.
   const Value::List& events = p.Find("recent_events")->as_list();
-  ASSERT_EQ(events.size(), 2u);
-  EXPECT_EQ(events[0].Find("event")->as_string(), "track Product Added");  // newest first
-  EXPECT_EQ(events[1].Find("event")->as_string(), "identify");
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].Find("event")->as_string(), "track Message Sent");
+  EXPECT_EQ(events[1].Find("event")->as_string(), "track Product Added");
+  EXPECT_EQ(events[2].Find("event")->as_string(), "identify");
+  EXPECT_EQ(p.Find("event_count")->as_number(), 2);  // a delivery report is not the customer's
 
   Result<Value> delivered = engine_->OutboxView(store::DeliveryStatus::kDelivered, 10);
   ASSERT_TRUE(delivered.ok());
@@ -327,6 +331,56 @@ TEST_F(LiveEngineTest, MetricsNameTheEngineGauges) {
   EXPECT_NE(m.find("waymark_engine_instances 1\n"), std::string::npos) << m;
   EXPECT_NE(m.find("waymark_engine_timers_pending 1\n"), std::string::npos) << m;
   EXPECT_NE(m.find("waymark_engine_decision_latency_seconds_count 2\n"), std::string::npos) << m;
+}
+
+TEST_F(LiveEngineTest, InAppSendsWaitInTheInboxUntilTheyExpire) {
+  auto config = LoadConfigText(R"(
+delivery:
+  inbox: { ttl: 2d }
+templates:
+  - id: hello
+    title: "Hi {{ profile.first_name }}"
+    body: "Welcome aboard"
+journeys:
+  - id: welcome
+    trigger: { event: identify }
+    steps:
+      - { id: hello, send: { channel: in_app, template: hello } }
+)",
+                               "inbox.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  config_ = *config;
+  Open();
+  Event id = Identify("u1", "u1@example.com", "m1");
+  id.traits.Set("first_name", "Ann");
+  Send({std::move(id)});
+  engine_->WaitIdle();
+
+  LiveInbox inbox(engine_.get());
+  Result<Value> list = inbox.List("u1", clock_.Now());
+  ASSERT_TRUE(list.ok()) << list.status().message();
+  ASSERT_EQ(list->as_list().size(), 1u);
+  const Value& m = list->as_list()[0];
+  EXPECT_EQ(m.Find("title")->as_string(), "Hi Ann");
+  EXPECT_EQ(m.Find("body")->as_string(), "Welcome aboard");
+  EXPECT_EQ(m.Find("read")->as_bool(), false);
+  EXPECT_EQ(m.Find("expires_at")->as_string(), "2026-03-04T12:00:00Z");
+  std::string message_id = m.Find("id")->as_string();
+
+  Result<Value> read = inbox.MarkRead("u1", message_id, clock_.Now());
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  EXPECT_EQ(read->Find("read")->as_bool(), true);
+  engine_->WaitIdle();
+  Value p = Profile("u1");
+  EXPECT_EQ(p.Find("recent_events")->as_list()[0].Find("event")->as_string(),
+            "track Message Opened");
+  EXPECT_EQ(inbox.MarkRead("u1", "nope", clock_.Now()).status().code(), Status::Code::kNotFound);
+
+  clock_.Advance(std::chrono::hours(48));
+  list = inbox.List("u1", clock_.Now());
+  ASSERT_TRUE(list.ok());
+  EXPECT_TRUE(list->as_list().empty());
+  EXPECT_TRUE(inbox.List("nobody", clock_.Now())->as_list().empty());
 }
 
 }  // namespace

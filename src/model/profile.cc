@@ -61,6 +61,10 @@ bool Profile::SetTrait(std::string_view name, const Value& value) {
 
 bool Profile::UnsetTrait(std::string_view name) { return traits.Erase(name); }
 
+bool IsDeliveryReport(const Event& e) {
+  return e.type == EventType::kTrack && (e.name == "Message Sent" || e.name == "Message Failed");
+}
+
 bool Profile::ApplyEvent(const Event& e, const HistoryPolicy& history_policy,
                          const PurchaseSpec& purchase, std::vector<std::string>* changed_traits) {
   if (!e.user_id.empty() && user_id.empty()) user_id = e.user_id;
@@ -86,9 +90,13 @@ bool Profile::ApplyEvent(const Event& e, const HistoryPolicy& history_policy,
     if (const TimeZone* zone = FindTimeZone(e.timezone)) tz = zone;
   }
 
-  first_seen = std::min(first_seen, e.timestamp);
-  last_seen = std::max(last_seen, e.timestamp);
-  ++event_count;
+  // What Waymark itself reports about a send is not the customer's doing: it does not make a
+  // lapsed customer "seen" again.
+  if (!IsDeliveryReport(e)) {
+    first_seen = std::min(first_seen, e.timestamp);
+    last_seen = std::max(last_seen, e.timestamp);
+    ++event_count;
+  }
   if (e.type == EventType::kTrack && e.name == purchase.event) {
     ++order_count;
     revenue += RevenueOf(e, purchase);

@@ -70,6 +70,11 @@ struct PurchaseSpec {
   std::vector<std::string> revenue_properties = {"revenue", "total", "price"};
 };
 
+// Whether `e` is one of the events delivery reports about a send (track Message Sent, Message
+// Failed). Journeys can use them like any event, but they are not the customer's activity:
+// they leave first_seen, last_seen and event_count alone.
+bool IsDeliveryReport(const Event& e);
+
 struct Profile {
   std::string key;      // routing and storage key: user id when known, else the anonymous id
   std::string user_id;  // empty while anonymous
@@ -77,7 +82,7 @@ struct Profile {
   Value traits = Value::EmptyObject();
   const TimeZone* tz = nullptr;  // from trait `timezone` or context.timezone; null = default
 
-  // Computed attributes.
+  // Computed attributes (delivery reports, see IsDeliveryReport, do not count).
   Time first_seen = kTimeMax;
   Time last_seen = kTimeMin;
   uint64_t event_count = 0;

@@ -85,3 +85,36 @@ TEST(ProfileTest, MergeKeepsKnownTraitsAndAddsCounters) {
 
 }  // namespace
 }  // namespace waymark
+
+namespace waymark {
+namespace {
+
+TEST(ProfileTest, DeliveryReportsAreNotCustomerActivity) {
+  HistoryPolicy policy;
+  policy.rules.push_back({"Message Sent", Duration::max(), false});
+  PurchaseSpec purchase;
+  Profile p;
+  Event viewed;
+  viewed.name = "Product Viewed";
+  viewed.user_id = "u";
+  viewed.timestamp = FromMillis(1000);
+  p.ApplyEvent(viewed, policy, purchase);
+  Event sent = viewed;
+  sent.name = "Message Sent";
+  sent.timestamp = FromMillis(5000);
+  p.ApplyEvent(sent, policy, purchase);
+  EXPECT_EQ(p.event_count, 1u);
+  EXPECT_EQ(p.last_seen, FromMillis(1000));
+  // Journeys still see it: a condition counting it finds it in the history.
+  ASSERT_EQ(p.history.size(), 1u);
+  EXPECT_EQ(p.history[0].name, "Message Sent");
+  Event clicked = viewed;
+  clicked.name = "Message Clicked";  // the customer's own doing
+  clicked.timestamp = FromMillis(6000);
+  p.ApplyEvent(clicked, policy, purchase);
+  EXPECT_EQ(p.event_count, 2u);
+  EXPECT_EQ(p.last_seen, FromMillis(6000));
+}
+
+}  // namespace
+}  // namespace waymark
