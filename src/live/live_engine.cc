@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <future>
+#include <map>
 
 #include "analytics/report.h"
 #include "core/hash.h"
@@ -193,6 +194,35 @@ struct LiveEngine::Worker {
   // Collects and commits; hands the new sends to delivery. A failed write stops the engine
   // from taking events (the state in memory is ahead of the disk).
   void Commit();
+  // A WARN line for each step whose templates failed to render since the last call: the count
+  // and where (the failure itself is in the profile's activity, which may hold personal data).
+  // `quiet` only takes the counts as the baseline (counters restored at start-up).
+  void LogRenderErrors(bool quiet = false) {
+    const ShardResults& results = shard.results();
+    auto total = results.suppressed.find("render_error");
+    uint64_t now_total = total == results.suppressed.end() ? 0 : total->second;
+    if (now_total == render_errors_logged) return;
+    render_errors_logged = now_total;
+    const Config& config = *shard.config();
+    for (size_t j = 0; j < results.journeys.size() && j < config.journeys.size(); ++j) {
+      for (size_t k = 0; k < results.journeys[j].steps.size(); ++k) {
+        const Counts& suppressed = results.journeys[j].steps[k].suppressed;
+        auto it = suppressed.find("render_error");
+        if (it == suppressed.end()) continue;
+        uint64_t& seen = render_errors_seen[{j, k}];
+        if (it->second == seen) continue;
+        std::string_view step =
+            k < config.journeys[j]->steps.size() ? config.journeys[j]->steps[k].id : "?";
+        if (!quiet) {
+          Log().warn(
+              "templates failed to render, nothing sent journey={} step={} count={} total={}",
+              config.journeys[j]->id, step, it->second - seen, it->second);
+        }
+        seen = it->second;
+      }
+    }
+  }
+
   void UpdateGauges() {
     profiles.store(shard.profile_count(), std::memory_order_relaxed);
     timers.store(shard.pending_timers(), std::memory_order_relaxed);
@@ -215,7 +245,9 @@ struct LiveEngine::Worker {
   std::vector<std::pair<std::string, std::string>> aliases;
   std::vector<SteadyClock::time_point> accepted;
   std::vector<std::string> written_stats;  // each journey's counters as last written
-  uint64_t applied_through = 0;            // the highest journal sequence this shard applied
+  uint64_t render_errors_logged = 0;       // total render errors when last logged
+  std::map<std::pair<size_t, size_t>, uint64_t> render_errors_seen;  // (journey, step) -> count
+  uint64_t applied_through = 0;  // the highest journal sequence this shard applied
   SteadyClock::time_point journal_trimmed_at;
 
   std::atomic<uint64_t> profiles{0}, timers{0};
@@ -353,6 +385,7 @@ void LiveEngine::Worker::Commit() {
     return;
   }
   engine->delivery_->Enqueue(std::move(sends));
+  LogRenderErrors();
   SteadyClock::time_point now = SteadyClock::now();
   for (SteadyClock::time_point t : accepted) engine->decision_latency_.Record(now - t);
   engine->pending_events_.fetch_sub(int64_t(accepted.size()));
@@ -561,6 +594,7 @@ Status LiveEngine::Recover() {
     w->applied_through = 0;
     w->accepted.clear();
     w->UpdateGauges();
+    w->LogRenderErrors(/*quiet=*/true);
   }
   batch.DeleteAllJournal();
   for (const auto& [partition, seq] : *applied) {
