@@ -99,10 +99,9 @@ void AppendGoal(const JourneyDef& j, const JourneyStats& st, std::string* out) {
           Rate(st.customers_converted, st.customers);
   if (st.revenue > 0) *out += "; revenue " + Money(st.revenue);
   *out += "\n";
-  *out += "    credit   " + Num(st.attributed) + " attributed to a step, " +
-          Num(Unattributed(st)) + " unattributed (attribution " +
-          std::string(AttributionName(j.attribution)) + ", clicks within " +
-          FormatDuration(j.click_window) + ")\n";
+  *out += "    credit   " + Num(st.attributed) + " attributed to a step, " + Num(Unattributed(st)) +
+          " unattributed (attribution " + std::string(AttributionName(j.attribution)) +
+          ", clicks within " + FormatDuration(j.ClickWindow()) + ")\n";
   if (!HasHoldout(j)) {
     *out += "    control  none (add a holdout step to measure lift)\n";
     return;
@@ -325,7 +324,7 @@ void AppendJourneysJson(const Config& config, const std::vector<JourneyStats>& j
              ",\"revenue\":" + Fixed(st.revenue, 2) +
              ",\"revenue_control\":" + Fixed(st.revenue_control, 2) + ",\"attribution\":\"" +
              std::string(AttributionName(j.attribution)) + "\"" + ",\"click_window\":\"" +
-             FormatDuration(j.click_window) + "\"" +
+             FormatDuration(j.ClickWindow()) + "\"" +
              ",\"attributed\":" + std::to_string(st.attributed) +
              ",\"unattributed\":" + std::to_string(Unattributed(st));
       // The interval is per customer (see AppendGoal).

@@ -174,14 +174,14 @@ int Shard::Attribute(const Instance& inst, Time at, std::string* why) {
   auto step_name = [&](int step) { return Quoted(j.steps[step].id); };
   std::string click;
   if (inst.last_click_step != kEnd) {
-    if (at - inst.last_click_at <= j.click_window) {
+    if (at - inst.last_click_at <= j.ClickWindow()) {
       *why = "last touch: clicked at " + FormatIsoTime(inst.last_click_at) + ", within " +
-             FormatDuration(j.click_window) + " before the goal";
+             FormatDuration(j.ClickWindow()) + " before the goal";
       return inst.last_click_step;
     }
     click = "the last click (" + step_name(inst.last_click_step) + " at " +
-            FormatIsoTime(inst.last_click_at) + ") is more than " + FormatDuration(j.click_window) +
-            " before the goal";
+            FormatIsoTime(inst.last_click_at) + ") is more than " +
+            FormatDuration(j.ClickWindow()) + " before the goal";
   } else {
     click = "no click";
   }

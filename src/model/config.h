@@ -163,9 +163,10 @@ struct JourneyDef {
   // recently sent one (view-through); kClick: only such a click, else no step.
   enum class Attribution : uint8_t { kView, kClick };
   Attribution attribution = Attribution::kView;
-  // Equal to goal_window unless `click_window:` sets it shorter. Clicks come after entry and
-  // the goal at most goal_window after it, so at goal_window every click of the instance counts.
-  Duration click_window{};
+  // `click_window:`; unset means goal_window. Clicks come after entry and the goal at most
+  // goal_window after it, so at goal_window every click of the instance counts.
+  std::optional<Duration> click_window;
+  Duration ClickWindow() const { return click_window.value_or(goal_window); }
 
   std::vector<StepDef> steps;  // steps[0] is the entry step
   int StepIndex(std::string_view step_id) const;

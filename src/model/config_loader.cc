@@ -973,7 +973,6 @@ void Loader::LoadGoal(const Source& src, const YAML::Node& g, JourneyDef* j) {
   } else {
     within_ok = GetDuration(src, g["within"], &j->goal_window);
   }
-  j->click_window = j->goal_window;
   if (auto a = g["attribution"]) {
     std::string model = a.IsScalar() ? a.Scalar() : "";
     if (model == "view" || model == "click") {

@@ -430,10 +430,11 @@ TEST(ConfigLoaderTest, GoalAttributionDefaultsToViewThroughOverTheGoalWindow) {
   ASSERT_TRUE(config.ok()) << config.status().message();
   const JourneyDef& a = *(*config)->journeys[0];
   EXPECT_EQ(a.attribution, JourneyDef::Attribution::kView);
-  EXPECT_EQ(a.click_window, std::chrono::hours(72));
+  EXPECT_FALSE(a.click_window.has_value());
+  EXPECT_EQ(a.ClickWindow(), std::chrono::hours(72));
   const JourneyDef& b = *(*config)->journeys[1];
   EXPECT_EQ(b.attribution, JourneyDef::Attribution::kClick);
-  EXPECT_EQ(b.click_window, std::chrono::hours(24));
+  EXPECT_EQ(b.ClickWindow(), std::chrono::hours(24));
   EXPECT_EQ(AttributionName(b.attribution), "click");
 }
 
