@@ -89,6 +89,70 @@ else
   failures=$((failures + 1))
 fi
 
+# Delivery events from outside: a first replay gives the messages' ids (they are deterministic),
+# a second one adds an open and a click of u1's first email and two orders. u1's order is
+# credited to the clicked step; u2 never clicked, so its order goes to its last send (view).
+cat > "$tmp/attr.yaml" <<'YAML'
+templates: [{ id: t, subject: "Your cart" }]
+journeys:
+  - id: cart
+    trigger: { event: Cart Abandoned }
+    goal: { event: Order Completed, within: 3d }
+    steps:
+      - { id: first, send: { channel: email, template: t } }
+      - { id: pause, wait: 1d }
+      - { id: second, send: { channel: email, template: t } }
+YAML
+printf '%s\n' \
+  '{"type":"track","event":"Cart Abandoned","userId":"u1","timestamp":"2026-05-01T10:00:00Z"}' \
+  '{"type":"track","event":"Cart Abandoned","userId":"u2","timestamp":"2026-05-01T10:05:00Z"}' \
+  > "$tmp/attr1.jsonl"
+"$waymark" replay --quiet --config "$tmp/attr.yaml" --events "$tmp/attr1.jsonl" \
+  --outbox "$tmp/attr1.outbox" > /dev/null
+python3 - "$tmp/attr1.outbox" "$tmp/attr1.jsonl" "$tmp/attr2.jsonl" <<'PY'
+import json, sys
+first = {}
+for line in open(sys.argv[1]):
+    m = json.loads(line)
+    if m["step"] == "first":
+        first[m["profile"]] = m
+events = [json.loads(l) for l in open(sys.argv[2])]
+def about(m, name, at, **extra):
+    props = {"message_id": m["id"], "journey": m["journey"], "step": m["step"],
+             "channel": m["channel"], **extra}
+    return {"type": "track", "event": name, "userId": m["profile"], "timestamp": at,
+            "properties": props}
+events += [
+    about(first["u1"], "Message Opened", "2026-05-01T10:30:00Z"),
+    about(first["u1"], "Message Clicked", "2026-05-01T10:31:00Z", url="https://shop/cart"),
+    {"type": "track", "event": "Order Completed", "userId": "u1",
+     "timestamp": "2026-05-01T12:00:00Z", "properties": {"revenue": 42}},
+    {"type": "track", "event": "Order Completed", "userId": "u2",
+     "timestamp": "2026-05-02T12:00:00Z", "properties": {"revenue": 8}},
+]
+with open(sys.argv[3], "w") as out:
+    for e in events:
+        out.write(json.dumps(e) + "\n")
+PY
+"$waymark" replay --quiet --config "$tmp/attr.yaml" --events "$tmp/attr2.jsonl" \
+  --report "$tmp/attr2.json" --trace u1 > "$tmp/attr2.txt"
+got=$(python3 -c 'import json,sys
+j = json.load(open(sys.argv[1]))["journeys"][0]
+s = {st["id"]: st for st in j["steps"]}
+print(j["goal"]["attributed"], j["goal"]["unattributed"], s["first"]["opened"],
+      s["first"]["unique_clicked"], s["first"]["converted"], s["first"]["revenue"],
+      s["second"]["converted"], s["second"]["revenue"])' "$tmp/attr2.json")
+if [ "$got" == "2 0 1 1 1 42.0 1 8.0" ]; then
+  pass=$((pass + 1))
+else
+  echo "FAIL attribution report: got '$got', want '2 0 1 1 1 42.0 1 8.0'"
+  failures=$((failures + 1))
+fi
+expect "attribution trace" 0 "journey cart: conversion credited to step 'first' (last touch: clicked" \
+  cat "$tmp/attr2.txt"
+expect "attribution text report" 0 "opened 1 (1 unique); clicked 1 (1 unique); credited 1 conversion" \
+  cat "$tmp/attr2.txt"
+
 if [ -d "$data" ]; then
   expect "truncated REES46 row" 0 "2019-Oct.csv:17436:107: expected 9 fields, got 8" \
     "$waymark" replay --quiet --config "$src/examples/retail" \

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+
 #include "core/json.h"
 #include "model/config_loader.h"
 
@@ -46,6 +48,12 @@ std::optional<uint64_t> OptNum(const YAML::Node& n, const char* key) {
   return n[key].as<uint64_t>();
 }
 
+// A delivery event's `message_of: { journey, step, profile }`: which earlier send it is about.
+struct MessageRef {
+  size_t event = 0;  // index into Scenario::events once sorted
+  std::string profile, journey, step;
+};
+
 Status ParseEvent(const YAML::Node& n, size_t index, Event* e) {
   std::string where = "events[" + std::to_string(index) + "]";
   auto t = ParseIsoTime(Str(n, "at"));
@@ -67,7 +75,53 @@ Status ParseEvent(const YAML::Node& n, size_t index, Event* e) {
   return Status::Ok();
 }
 
-void ParseExpectations(const YAML::Node& x, Scenario* s) {
+std::optional<double> OptDouble(const YAML::Node& n, const char* key) {
+  if (!n[key]) return std::nullopt;
+  return n[key].as<double>();
+}
+
+std::vector<std::pair<std::string, uint64_t>> CountList(const YAML::Node& n) {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  if (n && n.IsMap()) {
+    for (const auto& e : n) out.emplace_back(e.first.Scalar(), e.second.as<uint64_t>());
+  }
+  return out;
+}
+
+// An expectation with a misspelled key would check nothing; refuse it instead.
+Status CheckKeys(const YAML::Node& n, std::initializer_list<const char*> keys,
+                 const std::string& where) {
+  if (!n.IsMap()) return Status::Invalid(where + ": expected a mapping");
+  for (const auto& kv : n) {
+    std::string key = kv.first.Scalar();
+    if (std::none_of(keys.begin(), keys.end(), [&](const char* k) { return key == k; })) {
+      return Status::Invalid(where + ": unknown key '" + key + "'");
+    }
+  }
+  return Status::Ok();
+}
+
+ExpectedStep ParseStep(const std::string& id, const YAML::Node& n) {
+  ExpectedStep st;
+  st.id = id;
+  st.entered = OptNum(n, "entered");
+  if (n["sent"] && n["sent"].IsMap()) {
+    st.sent_by_channel = CountList(n["sent"]);
+  } else {
+    st.sent = OptNum(n, "sent");
+  }
+  st.held_out = OptNum(n, "held_out");
+  st.opened = OptNum(n, "opened");
+  st.clicked = OptNum(n, "clicked");
+  st.unique_opened = OptNum(n, "unique_opened");
+  st.unique_clicked = OptNum(n, "unique_clicked");
+  st.converted = OptNum(n, "converted");
+  st.revenue = OptDouble(n, "revenue");
+  st.suppressed = CountList(n["suppressed"]);
+  return st;
+}
+
+Status ParseExpectations(const YAML::Node& x, Scenario* s) {
   if (x["sends"]) {
     s->sends.emplace();
     for (const auto& n : x["sends"]) {
@@ -88,6 +142,13 @@ void ParseExpectations(const YAML::Node& x, Scenario* s) {
       ExpectedJourney j;
       j.id = kv.first.Scalar();
       const YAML::Node& n = kv.second;
+      WAYMARK_RETURN_IF_ERROR(
+          CheckKeys(n,
+                    {"entered", "control", "active", "completed", "converted", "converted_control",
+                     "customers", "customers_control", "customers_converted",
+                     "customers_converted_control", "exits", "not_entered", "attributed",
+                     "unattributed", "engagement_unmatched", "revenue", "steps"},
+                    s->path + ": expect.journeys." + j.id));
       j.entered = OptNum(n, "entered");
       j.control = OptNum(n, "control");
       j.active = OptNum(n, "active");
@@ -98,6 +159,20 @@ void ParseExpectations(const YAML::Node& x, Scenario* s) {
       j.customers_control = OptNum(n, "customers_control");
       j.customers_converted = OptNum(n, "customers_converted");
       j.customers_converted_control = OptNum(n, "customers_converted_control");
+      j.attributed = OptNum(n, "attributed");
+      j.unattributed = OptNum(n, "unattributed");
+      j.engagement_unmatched = OptNum(n, "engagement_unmatched");
+      j.revenue = OptDouble(n, "revenue");
+      if (n["steps"]) {
+        for (const auto& st : n["steps"]) {
+          WAYMARK_RETURN_IF_ERROR(
+              CheckKeys(st.second,
+                        {"entered", "sent", "held_out", "opened", "clicked", "unique_opened",
+                         "unique_clicked", "converted", "revenue", "suppressed"},
+                        s->path + ": expect.journeys." + j.id + ".steps." + st.first.Scalar()));
+          j.steps.push_back(ParseStep(st.first.Scalar(), st.second));
+        }
+      }
       if (n["exits"])
         for (const auto& e : n["exits"])
           j.exits.emplace_back(e.first.Scalar(), e.second.as<uint64_t>());
@@ -110,13 +185,60 @@ void ParseExpectations(const YAML::Node& x, Scenario* s) {
   s->duplicates = OptNum(x, "duplicates");
   s->profiles = OptNum(x, "profiles");
   s->merges = OptNum(x, "merges");
+  s->engagement_unmatched = OptNum(x, "engagement_unmatched");
   if (x["trace"]) {
     for (const auto& id : x["trace"]["profiles"]) s->trace_ids.push_back(id.Scalar());
     for (const auto& line : x["trace"]["contains"]) s->trace_contains.push_back(line.Scalar());
   }
+  return Status::Ok();
+}
+
+// Fills a delivery event's message_id, journey, step and channel (those its properties do not
+// set already) from the newest send to the profile on that journey step before the event.
+Status ResolveMessageRef(const Scenario& s, const MessageRef& ref, Event* e) {
+  std::string profile = ref.profile.empty() ? e->ProfileKey() : ref.profile;
+  EngineResults before = RunScenario(s, 1, ref.event, e->timestamp);
+  const Value* found = nullptr;
+  Value match;
+  for (const OutboxRecord& rec : before.outbox) {
+    Result<Value> v = ParseJson(rec.json);
+    if (!v.ok()) return v.status();
+    auto is = [&](const char* key, const std::string& want) {
+      const Value* f = v->Find(key);
+      return f != nullptr && f->is_string() && f->as_string() == want;
+    };
+    if (is("profile", profile) && is("journey", ref.journey) && is("step", ref.step)) {
+      match = std::move(v).value();
+      found = &match;
+    }
+  }
+  if (found == nullptr) {
+    return Status::Invalid(s.path + ": " + e->source + ": message_of: no send to " + profile +
+                           " on journey " + ref.journey + " step " + ref.step + " before " +
+                           FormatIsoTime(e->timestamp));
+  }
+  if (!e->properties.is_object()) e->properties = Value::EmptyObject();
+  for (const char* key : {"id", "journey", "step", "channel"}) {
+    std::string property = std::string(key) == "id" ? "message_id" : key;
+    if (e->properties.Find(property) == nullptr) e->properties.Set(property, *found->Find(key));
+  }
+  return Status::Ok();
 }
 
 }  // namespace
+
+EngineResults RunScenario(const Scenario& s, int shards, size_t count, std::optional<Time> until) {
+  EngineOptions o;
+  o.shards = shards;
+  o.assume_reachable = false;
+  o.trace.ids = s.trace_ids;
+  Engine engine(s.config, o);
+  for (size_t i = 0; i < s.events.size() && i < count; ++i) {
+    Event e = s.events[i];
+    engine.Submit(std::move(e));
+  }
+  return engine.Finish(until.value_or(s.until));
+}
 
 Result<Scenario> LoadScenario(const std::string& path) {
   Scenario s;
@@ -135,10 +257,27 @@ Result<Scenario> LoadScenario(const std::string& path) {
     if (!config.ok()) return config.status();
     s.config = *config;
     size_t i = 0;
+    std::vector<MessageRef> refs;
     for (const auto& n : root["events"]) {
       Event e;
-      WAYMARK_RETURN_IF_ERROR(ParseEvent(n, i++, &e));
+      WAYMARK_RETURN_IF_ERROR(ParseEvent(n, i, &e));
+      e.seq = i;
+      if (const YAML::Node& m = n["message_of"]) {
+        refs.push_back(MessageRef{i, Str(m, "profile"), Str(m, "journey"), Str(m, "step")});
+        if (refs.back().journey.empty() || refs.back().step.empty()) {
+          return Status::Invalid(path + ": events[" + std::to_string(i) +
+                                 "]: message_of needs journey and step");
+        }
+      }
       s.events.push_back(std::move(e));
+      ++i;
+    }
+    std::stable_sort(s.events.begin(), s.events.end(),
+                     [](const Event& a, const Event& b) { return a.timestamp < b.timestamp; });
+    for (MessageRef& ref : refs) {
+      auto at = std::find_if(s.events.begin(), s.events.end(),
+                             [&](const Event& e) { return e.seq == ref.event; });
+      ref.event = size_t(at - s.events.begin());
     }
     auto until = ParseIsoTime(Str(root, "until"));
     if (!until) return Status::Invalid(path + ": needs until (ISO time the timers run to)");
@@ -147,7 +286,13 @@ Result<Scenario> LoadScenario(const std::string& path) {
       s.shard_counts.clear();
       for (const auto& n : root["shards"]) s.shard_counts.push_back(n.as<int>());
     }
-    if (root["expect"]) ParseExpectations(root["expect"], &s);
+    if (root["expect"]) WAYMARK_RETURN_IF_ERROR(ParseExpectations(root["expect"], &s));
+    // In time order, so that a reference sees the events before it already resolved.
+    std::sort(refs.begin(), refs.end(),
+              [](const MessageRef& a, const MessageRef& b) { return a.event < b.event; });
+    for (const MessageRef& ref : refs) {
+      WAYMARK_RETURN_IF_ERROR(ResolveMessageRef(s, ref, &s.events[ref.event]));
+    }
   } catch (const YAML::Exception& e) {
     return Status::Parse(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }

@@ -22,19 +22,6 @@ std::vector<std::string> ScenarioFiles() {
   return files;
 }
 
-EngineResults RunScenario(const Scenario& s, int shards) {
-  EngineOptions o;
-  o.shards = shards;
-  o.assume_reachable = false;
-  o.trace.ids = s.trace_ids;
-  Engine engine(s.config, o);
-  std::vector<Event> events = s.events;
-  std::stable_sort(events.begin(), events.end(),
-                   [](const Event& a, const Event& b) { return a.timestamp < b.timestamp; });
-  for (Event& e : events) engine.Submit(std::move(e));
-  return engine.Finish(s.until);
-}
-
 std::string Field(const Value& v, const char* key) {
   const Value* f = v.Find(key);
   return f == nullptr ? "(none)" : f->ToText();
@@ -96,6 +83,44 @@ void CheckSuppressions(const Scenario& s, const EngineResults& r) {
   }
 }
 
+uint64_t CountOf(const Counts& counts, const std::string& key) {
+  auto it = counts.find(key);
+  return it == counts.end() ? 0 : it->second;
+}
+
+void CheckSteps(const JourneyDef& j, const ExpectedJourney& x, const JourneyStats& st) {
+  for (const ExpectedStep& want : x.steps) {
+    int index = j.StepIndex(want.id);
+    ASSERT_GE(index, 0) << "journey " << x.id << " has no step " << want.id;
+    const StepStats& got = size_t(index) < st.steps.size() ? st.steps[index] : StepStats{};
+    SCOPED_TRACE("step " + want.id);
+    auto check = [&](const std::optional<uint64_t>& w, uint64_t g, const char* name) {
+      if (w) {
+        EXPECT_EQ(*w, g) << name;
+      }
+    };
+    uint64_t sent = 0;
+    for (const auto& [channel, n] : got.sent) sent += n;
+    check(want.entered, got.entered, "entered");
+    check(want.sent, sent, "sent");
+    check(want.held_out, got.held_out, "held_out");
+    check(want.opened, got.opened, "opened");
+    check(want.clicked, got.clicked, "clicked");
+    check(want.unique_opened, got.unique_opened, "unique_opened");
+    check(want.unique_clicked, got.unique_clicked, "unique_clicked");
+    check(want.converted, got.converted, "converted");
+    if (want.revenue) {
+      EXPECT_DOUBLE_EQ(*want.revenue, got.revenue) << "revenue";
+    }
+    for (const auto& [channel, n] : want.sent_by_channel) {
+      EXPECT_EQ(n, CountOf(got.sent, channel)) << "sent[" << channel << "]";
+    }
+    for (const auto& [reason, n] : want.suppressed) {
+      EXPECT_EQ(n, CountOf(got.suppressed, reason)) << "suppressed[" << reason << "]";
+    }
+  }
+}
+
 void CheckJourneys(const Scenario& s, const EngineResults& r) {
   for (const ExpectedJourney& x : s.journeys) {
     int index = -1;
@@ -143,6 +168,19 @@ void CheckJourneys(const Scenario& s, const EngineResults& r) {
       auto it = st.skipped.find(reason);
       EXPECT_EQ(n, it == st.skipped.end() ? 0 : it->second) << "not_entered[" << reason << "]";
     }
+    if (x.attributed) {
+      EXPECT_EQ(*x.attributed, st.attributed);
+    }
+    if (x.unattributed) {
+      EXPECT_EQ(*x.unattributed, st.converted - st.attributed);
+    }
+    if (x.engagement_unmatched) {
+      EXPECT_EQ(*x.engagement_unmatched, st.engagement_unmatched);
+    }
+    if (x.revenue) {
+      EXPECT_DOUBLE_EQ(*x.revenue, st.revenue);
+    }
+    CheckSteps(*s.config->journeys[index], x, st);
   }
 }
 
@@ -178,6 +216,9 @@ TEST_P(ScenarioTest, ProducesExpectedDecisions) {
     }
     if (s.merges) {
       EXPECT_EQ(*s.merges, r.counters.merges);
+    }
+    if (s.engagement_unmatched) {
+      EXPECT_EQ(*s.engagement_unmatched, r.counters.engagement_unmatched);
     }
     std::vector<std::string> outbox;
     for (const OutboxRecord& rec : r.outbox) outbox.push_back(rec.json);

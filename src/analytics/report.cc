@@ -40,6 +40,12 @@ bool HasHoldout(const JourneyDef& j) {
   return false;
 }
 
+// Treated conversions no step was credited with. Counters read back from storage could in
+// principle disagree; never wrap around.
+uint64_t Unattributed(const JourneyStats& st) {
+  return st.converted > st.attributed ? st.converted - st.attributed : 0;
+}
+
 std::string Rate(uint64_t n, uint64_t d) {
   return Num(n) + " / " + Num(d) + " = " +
          (d == 0 ? std::string("n/a") : Pct(double(n) / double(d)));
@@ -73,6 +79,15 @@ void AppendStep(const StepDef& s, const StepStats& st, std::string* out) {
   if (st.held_out > 0) *out += "; held out " + Num(st.held_out);
   if (st.deferred > 0) *out += "; deferred by quiet hours " + Num(st.deferred);
   if (!st.arms.empty()) *out += "; -> " + CountsText(st.arms);
+  if (st.opened > 0)
+    *out += "; opened " + Num(st.opened) + " (" + Num(st.unique_opened) + " unique)";
+  if (st.clicked > 0) {
+    *out += "; clicked " + Num(st.clicked) + " (" + Num(st.unique_clicked) + " unique)";
+  }
+  if (st.converted > 0) {
+    *out += "; credited " + Plural(st.converted, "conversion", "conversions");
+    if (st.revenue != 0) *out += ", revenue " + Money(st.revenue);
+  }
   *out += "\n";
 }
 
@@ -84,6 +99,9 @@ void AppendGoal(const JourneyDef& j, const JourneyStats& st, std::string* out) {
           Rate(st.customers_converted, st.customers);
   if (st.revenue > 0) *out += "; revenue " + Money(st.revenue);
   *out += "\n";
+  *out += "    credit   " + Num(st.attributed) + " attributed to a step, " + Num(Unattributed(st)) +
+          " unattributed (attribution " + std::string(AttributionName(j.attribution)) +
+          ", clicks within " + FormatDuration(j.ClickWindow()) + ")\n";
   if (!HasHoldout(j)) {
     *out += "    control  none (add a holdout step to measure lift)\n";
     return;
@@ -132,7 +150,8 @@ std::string FormatReportText(const Config& config, const EngineResults& r, const
       "  note       a replay shows what the journeys would have sent; the customers' later\n"
       "             behaviour is history that never saw those messages, so treated vs control\n"
       "             here checks the split (expect no real difference) rather than measuring\n"
-      "             what the messages earned\n";
+      "             what the messages earned; view-through credit to a step likewise\n"
+      "             credits messages nobody received\n";
   double eps = run.wall_seconds > 0 ? double(r.counters.events) / run.wall_seconds : 0;
   out += "  run        " + std::to_string(run.shards) + " shard(s), " + Fixed(run.wall_seconds, 3) +
          " s wall, " + Num(uint64_t(eps)) + " events/s\n";
@@ -147,6 +166,10 @@ std::string FormatReportText(const Config& config, const EngineResults& r, const
     out += "  exited: " + CountsText(st.exits) + "\n";
     if (!st.skipped.empty()) {
       out += "  trigger events that did not start an instance: " + CountsText(st.skipped) + "\n";
+    }
+    if (st.engagement_unmatched > 0) {
+      out += "  " + Plural(st.engagement_unmatched, "open or click", "opens and clicks") +
+             " named a step this journey does not have\n";
     }
     if (st.sent_after_data > 0) {
       out += "  " + Plural(st.sent_after_data, "message", "messages") +
@@ -172,6 +195,11 @@ std::string FormatReportText(const Config& config, const EngineResults& r, const
   out += "  segments   " + Num(r.counters.segment_entries) + " entries, " +
          Num(r.counters.segment_exits) + " exits\n";
   out += "  timers     " + Num(r.counters.timers_fired) + " fired\n";
+  if (r.counters.engagement_unmatched > 0) {
+    out += "  engagement " +
+           Plural(r.counters.engagement_unmatched, "open or click", "opens and clicks") +
+           " named no configured journey (not counted on any step)\n";
+  }
   return out;
 }
 
@@ -240,6 +268,9 @@ std::string FormatReportJson(const Config& config, const EngineResults& r, const
   out += std::to_string(r.counters.messages) + ",";
   Key(&out, "suppressed");
   MapJson(r.suppressed, &out);
+  out += ",";
+  Key(&out, "engagement_unmatched");
+  out += std::to_string(r.counters.engagement_unmatched);
   out += "},";
 
   Key(&out, "journeys");
@@ -273,6 +304,7 @@ void AppendJourneysJson(const Config& config, const std::vector<JourneyStats>& j
     out += ",";
     Key(&out, "not_entered");
     MapJson(st.skipped, &out);
+    out += ",\"engagement_unmatched\":" + std::to_string(st.engagement_unmatched);
     if (j.has_goal) {
       uint64_t treated = st.entered - st.entered_control;
       Lift lift = ComputeLift(st.converted, treated, st.converted_control, st.entered_control);
@@ -290,7 +322,11 @@ void AppendJourneysJson(const Config& config, const std::vector<JourneyStats>& j
              ",\"customers_converted_control\":" + std::to_string(st.customers_converted_control) +
              ",\"goal_windows_unobserved\":" + std::to_string(st.goal_unobserved) +
              ",\"revenue\":" + Fixed(st.revenue, 2) +
-             ",\"revenue_control\":" + Fixed(st.revenue_control, 2);
+             ",\"revenue_control\":" + Fixed(st.revenue_control, 2) + ",\"attribution\":\"" +
+             std::string(AttributionName(j.attribution)) + "\"" + ",\"click_window\":\"" +
+             FormatDuration(j.ClickWindow()) + "\"" +
+             ",\"attributed\":" + std::to_string(st.attributed) +
+             ",\"unattributed\":" + std::to_string(Unattributed(st));
       // The interval is per customer (see AppendGoal).
       Lift per_customer = ComputeLift(st.customers_converted, st.customers,
                                       st.customers_converted_control, st.customers_control);
@@ -319,6 +355,12 @@ void AppendJourneysJson(const Config& config, const std::vector<JourneyStats>& j
       out += ",\"held_out\":" + std::to_string(ss.held_out);
       out += ",\"deferred\":" + std::to_string(ss.deferred) + ",\"next\":";
       MapJson(ss.arms, &out);
+      out += ",\"opened\":" + std::to_string(ss.opened) +
+             ",\"unique_opened\":" + std::to_string(ss.unique_opened) +
+             ",\"clicked\":" + std::to_string(ss.clicked) +
+             ",\"unique_clicked\":" + std::to_string(ss.unique_clicked) +
+             ",\"converted\":" + std::to_string(ss.converted) +
+             ",\"revenue\":" + Fixed(ss.revenue, 2);
       out += "}";
     }
     out += "]}";

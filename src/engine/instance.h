@@ -13,6 +13,14 @@
 
 namespace waymark {
 
+// A message a journey instance sent, as attribution and `last_message.*` conditions see it.
+struct SentMessage {
+  int step = kEnd;     // position in the instance's journey version; kEnd: nothing sent yet
+  int channel = -1;    // index in Config::channels; -1 when the channel is no longer configured
+  std::string id;      // the message id (HexId), as in the outbox and in delivery events
+  Time at = kTimeMin;  // when it was sent
+};
+
 // One profile's walk through one journey version.
 struct Instance {
   enum class State : uint8_t {
@@ -37,6 +45,12 @@ struct Instance {
   uint32_t visits = 0;  // steps executed, part of message ids
   uint64_t timer_token = 0;
   Time timer_due{};
+  // For attribution (Shard::Convert): the newest message a send step emitted (webhook steps
+  // emit no message to the customer), and the step and time of the newest click on one of this
+  // instance's messages (a `Message Clicked` event whose message id this instance produced).
+  SentMessage last_sent;
+  int last_click_step = kEnd;
+  Time last_click_at = kTimeMin;
 
   bool active() const { return state != State::kAwaitingGoal && state != State::kEnded; }
 };
@@ -72,6 +86,18 @@ struct ActivityEntry {
   std::string detail;  // kSuppressed: why, in words
 };
 
+// A message of this profile that was opened or clicked, so that unique opens and clicks count
+// each message once (StepStats::unique_opened, unique_clicked).
+struct EngagedMessage {
+  uint64_t message = 0;  // Hash64 of the message id
+  bool opened = false;
+  bool clicked = false;
+};
+
+// A profile remembers at most this many engaged messages, the most recently engaged ones: an
+// engagement with a message it forgot counts as unique again.
+inline constexpr size_t kEngagedMessageLimit = 64;
+
 struct ProfileState {
   Profile profile;
   std::vector<Instance> instances;
@@ -84,6 +110,8 @@ struct ProfileState {
   std::vector<TraceEntry> trace;  // only for traced profiles
   // Oldest first; at most ShardOptions::activity_limit events and as many sends.
   std::vector<ActivityEntry> activity;
+  // Least recently engaged first; at most kEngagedMessageLimit.
+  std::vector<EngagedMessage> engaged;
 
   uint32_t slot = 0;
   uint32_t generation = 0;

@@ -210,6 +210,7 @@ void Shard::Absorb(ProfileState* ps, std::unique_ptr<ProfileState> other) {
       ps, "merge: profile " + Quote(other->profile.key) + " merged into " + Quote(ps->profile.key));
   ps->profile.MergeFrom(std::move(other->profile), config_->history);
   ps->sends.MergeFrom(other->sends);
+  MergeEngaged(ps, other->engaged);
   for (const JourneyMemory& m : other->journeys) {
     JourneyMemory* mine = ps->Memory(m.journey_index, m.key);
     mine->entries += m.entries;
@@ -381,6 +382,7 @@ void Shard::HandleEvent(const Event& e, const std::string& key,
     NoteActivity(ps, std::move(a));
   }
 
+  ApplyDeliveryEvent(ps, e, &changed);
   CheckInstances(ps, e);
   EvaluateSegments(ps, &e, /*all=*/!changed.empty());
   EnterOnEvent(ps, e, changed);
@@ -800,6 +802,7 @@ void Shard::EmitMessage(ProfileState* ps, Instance* inst, const StepDef& s, int 
   ps->sends.Add(now, channel);
   ps->sends.Prune(now, policy_.LongestCapWindow());
   Bump(&ss.sent, channel_id);
+  if (s.kind == StepKind::kSend) inst->last_sent = SentMessage{inst->step, channel, id, now};
   ++results_.counters.messages;
   if (draining_) StatsOf(*inst).sent_after_data++;
   WM_TRACE(ps, "journey " + j.id + ": sent " + Quote(s.id) + " on " + channel_id + " (message " +
@@ -907,15 +910,27 @@ void Shard::Convert(ProfileState* ps, Instance* inst, const Event& goal) {
       break;
     }
   }
+  std::string why = "control group: it sent nothing";
+  int credited = kEnd;
   if (inst->control) {
     stats.converted_control++;
     stats.revenue_control += revenue;
   } else {
     stats.converted++;
     stats.revenue += revenue;
+    credited = Attribute(*inst, goal.timestamp, &why);
+  }
+  if (credited != kEnd && size_t(credited) < stats.steps.size()) {
+    stats.attributed++;
+    stats.steps[credited].converted++;
+    stats.steps[credited].revenue += revenue;
   }
   WM_TRACE(ps, "journey " + inst->journey->id + ": goal " + Quote(inst->journey->goal_event) +
                    " reached" + (inst->control ? " (control group)" : ""));
+  WM_TRACE(ps, "journey " + inst->journey->id + ": conversion credited to " +
+                   (credited == kEnd ? std::string("no step")
+                                     : "step " + Quote(inst->journey->steps[credited].id)) +
+                   " (" + why + ")");
   if (inst->active()) {
     End(ps, inst, "goal");
   } else {
@@ -1025,6 +1040,7 @@ expr::EvalContext Shard::Context(const ProfileState& ps, const Event* e,
   if (inst != nullptr) {
     ctx.trigger = inst->trigger.get();
     ctx.entered_at = inst->entered_at;
+    ctx.last_message = LastMessageView(*inst);
   }
   return ctx;
 }

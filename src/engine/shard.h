@@ -160,6 +160,24 @@ class Shard {
   void Complete(ProfileState* ps, Instance* inst);
   void End(ProfileState* ps, Instance* inst, const std::string& reason);
   void Convert(ProfileState* ps, Instance* inst, const Event& goal);
+
+  // Delivery and engagement events (engagement.cc, docs/configuration.md): `Unsubscribed`
+  // withdraws consent, `Message Opened` / `Message Clicked` count on the step they name and a
+  // click is noted on the instance that sent the message. Runs after the profile took the event
+  // and before any journey sees it; names of traits it changed are appended to `changed`.
+  void ApplyDeliveryEvent(ProfileState* ps, const Event& e, std::vector<std::string>* changed);
+  void ApplyUnsubscribe(ProfileState* ps, const Event& e, std::vector<std::string>* changed);
+  void CountEngagement(ProfileState* ps, const Event& e, bool click);
+  // The held instance of journey `journey_id` whose step `step_id` produced `message_id` (the
+  // engine's message ids hash instance, step and visit), with that step's position in the
+  // instance's version in `*step`; null when no instance of the profile did.
+  static Instance* FindSender(ProfileState* ps, std::string_view journey_id,
+                              std::string_view step_id, std::string_view message_id, int* step);
+  // The step a conversion of `inst` by a goal at `at` is credited to, or kEnd for none; `why`
+  // gets the reason in words, for the trace.
+  static int Attribute(const Instance& inst, Time at, std::string* why);
+  static void MergeEngaged(ProfileState* ps, const std::vector<EngagedMessage>& other);
+  expr::MessageView LastMessageView(const Instance& inst) const;
   void RemoveEnded(ProfileState* ps);
   static void CountCustomers(const ProfileState& ps, std::vector<JourneyStats>* journeys);
   void NoteActivity(ProfileState* ps, ActivityEntry entry);

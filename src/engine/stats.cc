@@ -15,6 +15,12 @@ void StepStats::Add(const StepStats& o) {
   held_out += o.held_out;
   deferred += o.deferred;
   AddMap(&arms, o.arms);
+  opened += o.opened;
+  clicked += o.clicked;
+  unique_opened += o.unique_opened;
+  unique_clicked += o.unique_clicked;
+  converted += o.converted;
+  revenue += o.revenue;
 }
 
 void JourneyStats::Add(const JourneyStats& o) {
@@ -32,6 +38,8 @@ void JourneyStats::Add(const JourneyStats& o) {
   goal_unobserved += o.goal_unobserved;
   revenue += o.revenue;
   revenue_control += o.revenue_control;
+  attributed += o.attributed;
+  engagement_unmatched += o.engagement_unmatched;
   AddMap(&exits, o.exits);
   AddMap(&skipped, o.skipped);
   if (steps.size() < o.steps.size()) steps.resize(o.steps.size());
@@ -48,6 +56,7 @@ void EngineCounters::Add(const EngineCounters& o) {
   messages += o.messages;
   segment_entries += o.segment_entries;
   segment_exits += o.segment_exits;
+  engagement_unmatched += o.engagement_unmatched;
 }
 
 namespace {
@@ -62,6 +71,14 @@ constexpr Field<StepStats> kStepFields[] = {
     {"entered", &StepStats::entered},
     {"held_out", &StepStats::held_out},
     {"deferred", &StepStats::deferred},
+    {"opened", &StepStats::opened},
+    {"clicked", &StepStats::clicked},
+    {"unique_opened", &StepStats::unique_opened},
+    {"unique_clicked", &StepStats::unique_clicked},
+    {"converted", &StepStats::converted},
+};
+constexpr std::pair<const char*, double StepStats::*> kStepAmounts[] = {
+    {"revenue", &StepStats::revenue},
 };
 constexpr std::pair<const char*, Counts StepStats::*> kStepMaps[] = {
     {"sent", &StepStats::sent},
@@ -74,6 +91,8 @@ constexpr Field<JourneyStats> kJourneyFields[] = {
     {"completed", &JourneyStats::completed},
     {"converted", &JourneyStats::converted},
     {"converted_control", &JourneyStats::converted_control},
+    {"attributed", &JourneyStats::attributed},
+    {"engagement_unmatched", &JourneyStats::engagement_unmatched},
 };
 constexpr std::pair<const char*, double JourneyStats::*> kJourneyAmounts[] = {
     {"revenue", &JourneyStats::revenue},
@@ -92,6 +111,7 @@ constexpr Field<EngineCounters> kCounterFields[] = {
     {"messages", &EngineCounters::messages},
     {"segment_entries", &EngineCounters::segment_entries},
     {"segment_exits", &EngineCounters::segment_exits},
+    {"engagement_unmatched", &EngineCounters::engagement_unmatched},
 };
 
 Value CountsToValue(const Counts& c) {
@@ -136,6 +156,18 @@ Status AddFields(const Value& v, const Field<T> (&fields)[N], T* out) {
   return Status::Ok();
 }
 
+template <typename T, size_t N>
+Status AddAmounts(const Value& v, const std::pair<const char*, double T::*> (&amounts)[N], T* out) {
+  for (const auto& [name, member] : amounts) {
+    const Value* amount = v.Find(name);
+    if (amount == nullptr) continue;
+    if (!amount->is_number())
+      return Status::Parse("stats: field '" + std::string(name) + "' is not a number");
+    out->*member += amount->as_number();
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Value JourneyStatsToValue(const JourneyStats& s) {
@@ -147,6 +179,7 @@ Value JourneyStatsToValue(const JourneyStats& s) {
   for (const StepStats& st : s.steps) {
     Value step = Value::EmptyObject();
     PutFields(st, kStepFields, &step);
+    for (const auto& [name, member] : kStepAmounts) step.Set(name, Value(st.*member));
     for (const auto& [name, member] : kStepMaps) step.Set(name, CountsToValue(st.*member));
     steps.push_back(std::move(step));
   }
@@ -157,13 +190,7 @@ Value JourneyStatsToValue(const JourneyStats& s) {
 Status AddJourneyStatsFromValue(const Value& v, JourneyStats* out) {
   if (!v.is_object()) return Status::Parse("stats: journey counters are not an object");
   WAYMARK_RETURN_IF_ERROR(AddFields(v, kJourneyFields, out));
-  for (const auto& [name, member] : kJourneyAmounts) {
-    const Value* amount = v.Find(name);
-    if (amount == nullptr) continue;
-    if (!amount->is_number())
-      return Status::Parse("stats: field '" + std::string(name) + "' is not a number");
-    out->*member += amount->as_number();
-  }
+  WAYMARK_RETURN_IF_ERROR(AddAmounts(v, kJourneyAmounts, out));
   for (const auto& [name, member] : kJourneyMaps) {
     WAYMARK_RETURN_IF_ERROR(AddCounts(v.Find(name), name, &(out->*member)));
   }
@@ -176,6 +203,7 @@ Status AddJourneyStatsFromValue(const Value& v, JourneyStats* out) {
     if (!list[i].is_object())
       return Status::Parse("stats: step " + std::to_string(i) + " is not an object");
     WAYMARK_RETURN_IF_ERROR(AddFields(list[i], kStepFields, &out->steps[i]));
+    WAYMARK_RETURN_IF_ERROR(AddAmounts(list[i], kStepAmounts, &out->steps[i]));
     for (const auto& [name, member] : kStepMaps) {
       WAYMARK_RETURN_IF_ERROR(AddCounts(list[i].Find(name), name, &(out->steps[i].*member)));
     }

@@ -29,6 +29,13 @@ struct StepStats {
   uint64_t held_out = 0;  // sends skipped because the instance is control
   uint64_t deferred = 0;  // quiet-hours deferrals
   Counts arms;            // branch/split: taken next step -> count
+  // Engagement with this step's messages, from `Message Opened` / `Message Clicked` events:
+  // every event, and each message once (per profile, see EngagedMessage).
+  uint64_t opened = 0, clicked = 0;
+  uint64_t unique_opened = 0, unique_clicked = 0;
+  // Treated conversions credited to this step (JourneyDef::Attribution) and their revenue.
+  uint64_t converted = 0;
+  double revenue = 0;
 
   void Add(const StepStats& o);
 };
@@ -50,6 +57,10 @@ struct JourneyStats {
   uint64_t goal_unobserved = 0;  // goal windows still open at the last event
   double revenue = 0;            // goal events' revenue, treated
   double revenue_control = 0;
+  uint64_t attributed = 0;  // of `converted`, those credited to a step (the rest: unattributed)
+  // Open and click events naming this journey but a step it does not have (or a message of a
+  // step whose id no version has).
+  uint64_t engagement_unmatched = 0;
   Counts exits;    // reason -> count (includes "goal")
   Counts skipped;  // entry not taken: reason -> count
   std::vector<StepStats> steps;
@@ -67,6 +78,9 @@ struct EngineCounters {
   uint64_t messages = 0;
   uint64_t segment_entries = 0;
   uint64_t segment_exits = 0;
+  // Open and click events that name no configured journey (or none at all): engagement with
+  // messages Waymark did not send, or of journeys since removed.
+  uint64_t engagement_unmatched = 0;
 
   void Add(const EngineCounters& o);
 };

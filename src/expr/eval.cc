@@ -253,6 +253,7 @@ class Evaluator {
 
   Operand Path(const Node& n, const EventView* ev) const {
     if (n.root == Root::kProfile) return ProfilePath(n);
+    if (n.root == Root::kLastMessage) return LastMessagePath(n);
     EventView view;
     if (n.root == Root::kTrigger) {
       if (ctx_.trigger == nullptr) return Missing();
@@ -286,6 +287,23 @@ class Evaluator {
 
   static EventView ViewOf(const Event& e) {
     return EventView{Profile::HistoryName(e), e.timestamp, &e.properties, &e};
+  }
+
+  Operand LastMessagePath(const Node& n) const {
+    const MessageView& m = ctx_.last_message;
+    if (m.id.empty()) return Missing();
+    switch (n.field) {
+      case Field::kLastMessageId:
+        return Str(m.id);
+      case Field::kChannel:
+        return Str(m.channel);
+      case Field::kStep:
+        return Str(m.step);
+      case Field::kSentAt:
+        return TimeOp(m.sent_at);
+      default:
+        return Missing();
+    }
   }
 
   Operand ProfilePath(const Node& n) const {
@@ -539,7 +557,10 @@ std::string Expr::Explain(const EvalContext& ctx) const {
     const Node& n = nodes_[i];
     std::string label;
     if (n.op == Op::kPath) {
-      label = n.root == Root::kEvent ? "event" : n.root == Root::kTrigger ? "trigger" : "profile";
+      label = n.root == Root::kEvent         ? "event"
+              : n.root == Root::kTrigger     ? "trigger"
+              : n.root == Root::kLastMessage ? "last_message"
+                                             : "profile";
       static constexpr std::string_view kFieldNames[] = {"",
                                                          "name",
                                                          "type",
@@ -555,7 +576,11 @@ std::string Expr::Explain(const EvalContext& ctx) const {
                                                          "event_count",
                                                          "order_count",
                                                          "revenue",
-                                                         "last_order_at"};
+                                                         "last_order_at",
+                                                         "id",
+                                                         "channel",
+                                                         "step",
+                                                         "sent_at"};
       if (n.field != Field::kPath) {
         label += ".";
         label += kFieldNames[static_cast<int>(n.field)];

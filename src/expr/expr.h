@@ -32,7 +32,9 @@ std::string_view TypeName(Type t);
 // Which roots a condition may use where it appears.
 struct CompileEnv {
   bool allow_event = true;     // `event.*`: the event being processed
-  bool allow_trigger = false;  // `trigger.*`: the event that started the journey instance
+  // `trigger.*` (the event that started the journey instance) and `last_message.*` (the
+  // instance's most recent send)
+  bool allow_trigger = false;
   bool allow_entry = false;    // `since: entry` in history functions
   const std::vector<std::string>* segment_names = nullptr;  // for in_segment("name")
 };
@@ -60,10 +62,20 @@ struct EventView {
   const Event* full = nullptr;  // null for history entries
 };
 
+// The most recent message a journey instance sent, for `last_message.*`. The views point into
+// the instance and the config; an empty `id` means the instance has sent nothing yet.
+struct MessageView {
+  std::string_view id;       // the message id, as in the outbox and delivery events
+  std::string_view channel;  // channel id
+  std::string_view step;     // step id
+  Time sent_at = kTimeMin;
+};
+
 struct EvalContext {
   const Profile* profile = nullptr;
   const Event* event = nullptr;
   const Event* trigger = nullptr;
+  MessageView last_message;  // inside a journey instance; empty otherwise
   Time now{};
   Time entered_at = kTimeMin;
   const std::vector<uint8_t>* segments = nullptr;  // membership by segment index
@@ -98,7 +110,7 @@ enum class Op : uint8_t {
   kLast,
   kInSegment,
 };
-enum class Root : uint8_t { kNone, kEvent, kTrigger, kProfile };
+enum class Root : uint8_t { kNone, kEvent, kTrigger, kProfile, kLastMessage };
 
 // Fields with a fixed meaning; kPath means "walk `parts` under the root's property bag".
 enum class Field : uint8_t {
@@ -118,6 +130,10 @@ enum class Field : uint8_t {
   kOrderCount,
   kRevenue,
   kLastOrderAt,
+  kLastMessageId,  // last_message.id, .channel, .step, .sent_at
+  kChannel,
+  kStep,
+  kSentAt,
 };
 
 // One compiled node. Children are indices into the owning Expr's node array.

@@ -140,6 +140,44 @@ TEST_F(ExprTest, TriggerContextForKeyedWaits) {
   EXPECT_TRUE(Holds("event.cart_id == trigger.cart_id", env));
 }
 
+TEST_F(ExprTest, LastMessageOfTheInstance) {
+  CompileEnv env;
+  env.allow_trigger = true;
+  event_.name = "Message Opened";
+  event_.properties.Set("message_id", "00000000000000ab");
+  // No message sent yet: every field is missing.
+  EXPECT_FALSE(Holds("event.message_id == last_message.id", env));
+  EXPECT_TRUE(Holds("event.message_id != last_message.id", env));
+  EXPECT_FALSE(Holds("exists(last_message.sent_at)", env));
+
+  ctx_.last_message =
+      MessageView{"00000000000000ab", "email", "welcome", At("2026-05-01T10:00:00Z")};
+  EXPECT_TRUE(Holds("event.message_id == last_message.id", env));
+  EXPECT_TRUE(Holds("last_message.channel == \"email\" and last_message.step == \"welcome\"", env));
+  EXPECT_TRUE(Holds("last_message.sent_at < now - 1h", env));
+  EXPECT_FALSE(Holds("last_message.sent_at < now - 3h", env));
+  ctx_.last_message.id = "00000000000000cd";
+  EXPECT_FALSE(Holds("event.message_id == last_message.id", env));
+
+  auto e = Expr::Compile("last_message.id == event.message_id", env);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->Explain(ctx_),
+            "last_message.id = \"00000000000000cd\", event.message_id = \"00000000000000ab\"");
+}
+
+TEST_F(ExprTest, LastMessageErrors) {
+  CompileEnv env;
+  env.allow_trigger = true;
+  EXPECT_EQ(Error("last_message.id == \"x\""),
+            "0: 'last_message' is only available inside a journey");
+  EXPECT_EQ(Error("last_message == \"x\"", env),
+            "0: 'last_message' needs a field: id, channel, step or sent_at");
+  EXPECT_EQ(Error("last_message.time > now", env),
+            "13: unknown field 'time' of last_message (id, channel, step or sent_at)");
+  EXPECT_EQ(Error("last_message.id.x == 1", env), "15: last_message.id has no fields");
+  EXPECT_EQ(Error("last_message.sent_at == 3", env), "21: cannot compare timestamp with number");
+}
+
 TEST_F(ExprTest, TypeErrorsAreCaughtAtCompileTime) {
   EXPECT_EQ(Error("profile.revenue == \"lots\""), "16: cannot compare number with string");
   EXPECT_EQ(Error("count(\"X\") > true"), "11: cannot compare number with boolean");
@@ -154,7 +192,7 @@ TEST_F(ExprTest, SyntaxErrorsPointAtTheProblem) {
   EXPECT_EQ(Error("event.price >"), "13: unexpected end of condition");
   EXPECT_EQ(Error("customer.age > 3"),
             "0: unknown name 'customer' (conditions start with event., "
-            "trigger., profile., or a function such as count(...))");
+            "trigger., profile., last_message., or a function such as count(...))");
   EXPECT_EQ(Error("count(\"X\", within: 7)"), "19: within: takes a duration like 7d");
   EXPECT_EQ(Error("count(\"X\", within: 7x)"),
             "19: bad duration '7x' (missing or unknown unit; "

@@ -94,6 +94,13 @@ constexpr FieldName kProfileFields[] = {
     {"last_order_at", Field::kLastOrderAt, Type::kTime},
 };
 
+constexpr FieldName kLastMessageFields[] = {
+    {"id", Field::kLastMessageId, Type::kString},
+    {"channel", Field::kChannel, Type::kString},
+    {"step", Field::kStep, Type::kString},
+    {"sent_at", Field::kSentAt, Type::kTime},
+};
+
 }  // namespace
 
 class Parser {
@@ -583,9 +590,41 @@ class Parser {
     }
     if (Peek().kind == Tok::kLParen) return ParseCall(t);
     if (t.text == "event" || t.text == "trigger" || t.text == "profile") return ParsePath(t);
+    if (t.text == "last_message") return ParseLastMessage(t);
     return FailNode(t.offset, "unknown name '" + std::string(t.text) +
-                                  "' (conditions start with event., trigger., profile., or a "
-                                  "function such as count(...))");
+                                  "' (conditions start with event., trigger., profile., "
+                                  "last_message., or a function such as count(...))");
+  }
+
+  // last_message.id | .channel | .step | .sent_at: the journey instance's most recent send.
+  int ParseLastMessage(const Token& root_tok) {
+    if (!env_.allow_trigger) {
+      return FailNode(root_tok.offset, "'last_message' is only available inside a journey");
+    }
+    Node n;
+    n.op = Op::kPath;
+    n.root = Root::kLastMessage;
+    n.offset = root_tok.offset;
+    if (Peek().kind != Tok::kDot) {
+      return FailNode(root_tok.offset,
+                      "'last_message' needs a field: id, channel, step or sent_at");
+    }
+    Next();
+    const Token& f = Next();
+    for (const FieldName& known : kLastMessageFields) {
+      if (f.kind == Tok::kIdent && f.text == known.name) {
+        n.field = known.field;
+        n.type = known.type;
+      }
+    }
+    if (n.field == Field::kPath) {
+      return FailNode(f.offset, "unknown field '" + std::string(f.text) +
+                                    "' of last_message (id, channel, step or sent_at)");
+    }
+    if (Peek().kind == Tok::kDot) {
+      return FailNode(Peek().offset, "last_message." + std::string(f.text) + " has no fields");
+    }
+    return Add(n);
   }
 
   int ParsePath(const Token& root_tok) {

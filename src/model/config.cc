@@ -44,6 +44,10 @@ std::string_view StepKindName(StepKind k) {
   return "?";
 }
 
+std::string_view AttributionName(JourneyDef::Attribution a) {
+  return a == JourneyDef::Attribution::kClick ? "click" : "view";
+}
+
 bool VariableNeeds::Wants(std::string_view member) const {
   if (all) return true;
   for (const std::string& m : members)

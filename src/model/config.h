@@ -158,6 +158,15 @@ struct JourneyDef {
   std::string goal_event;
   expr::Expr goal_filter;
   Duration goal_window{};
+  // Which step a conversion is credited to (last touch). kView: the instance's most recently
+  // clicked message when the click is at most `click_window` before the goal, else its most
+  // recently sent one (view-through); kClick: only such a click, else no step.
+  enum class Attribution : uint8_t { kView, kClick };
+  Attribution attribution = Attribution::kView;
+  // `click_window:`; unset means goal_window. Clicks come after entry and the goal at most
+  // goal_window after it, so at goal_window every click of the instance counts.
+  std::optional<Duration> click_window;
+  Duration ClickWindow() const { return click_window.value_or(goal_window); }
 
   std::vector<StepDef> steps;  // steps[0] is the entry step
   int StepIndex(std::string_view step_id) const;
@@ -170,6 +179,9 @@ struct JourneyDef {
   // ordinary values): loading it again gives the same journey. The journey registry stores it.
   std::string source;
 };
+
+// "view" or "click", as written in `goal: { attribution: ... }`.
+std::string_view AttributionName(JourneyDef::Attribution a);
 
 // Adds what `journey`'s conditions count (filters, key, exits, goal, wait_for and branch
 // conditions) to `policy`.

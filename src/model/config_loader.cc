@@ -181,6 +181,7 @@ class Loader {
   void LoadTemplate(const Source& src, const YAML::Node& node);
   void LoadJourney(const Source& src, const YAML::Node& node);
   bool LoadTrigger(const Source& src, const YAML::Node& node, JourneyDef* j);
+  void LoadGoal(const Source& src, const YAML::Node& goal, JourneyDef* j);
   void LoadStep(const Source& src, const YAML::Node& node, JourneyDef* j, StepDef* step,
                 std::vector<std::pair<YAML::Node, int*>>* refs);
   void LoadSendStep(const Source& src, const YAML::Node& body, const JourneyDef& j, StepDef* s);
@@ -1044,6 +1045,44 @@ void Loader::ComputeTriggerNeeds(JourneyDef* j) {
   }
 }
 
+void Loader::LoadGoal(const Source& src, const YAML::Node& g, JourneyDef* j) {
+  if (!CheckKeys(src, g, {"event", "where", "within", "attribution", "click_window"}, "goal") ||
+      !GetString(src, g["event"], &j->goal_event, "goal event")) {
+    return;
+  }
+  j->has_goal = true;
+  if (g["where"]) CompileExpr(src, g["where"], JourneyEnv(true), &j->goal_filter);
+  bool within_ok = false;
+  if (!g["within"]) {
+    Error(src, g, "goal needs within: (how long after entry a conversion counts)");
+  } else {
+    within_ok = GetDuration(src, g["within"], &j->goal_window);
+  }
+  if (auto a = g["attribution"]) {
+    std::string model = a.IsScalar() ? a.Scalar() : "";
+    if (model == "view" || model == "click") {
+      j->attribution =
+          model == "click" ? JourneyDef::Attribution::kClick : JourneyDef::Attribution::kView;
+    } else {
+      Error(src, a,
+            "goal attribution is view (last click, else last send) or click (clicks only)" +
+                DidYouMean(model, std::vector<std::string_view>{"view", "click"}));
+    }
+  }
+  if (auto w = g["click_window"]) {
+    Duration d{};
+    if (!GetDuration(src, w, &d)) return;
+    if (within_ok && d > j->goal_window) {
+      Error(src, w,
+            "click_window " + FormatDuration(d) + " is longer than the goal window " +
+                FormatDuration(j->goal_window) +
+                " (every click of an instance is within the goal window already)");
+      return;
+    }
+    j->click_window = d;
+  }
+}
+
 void Loader::LoadJourney(const Source& src, const YAML::Node& node) {
   if (!CheckKeys(src, node,
                  {"id", "name", "description", "stage", "version", "trigger", "key", "reentry",
@@ -1099,18 +1138,7 @@ void Loader::LoadJourney(const Source& src, const YAML::Node& node) {
       j->exits.push_back(std::move(rule));
     }
   }
-  if (auto g = node["goal"]) {
-    if (CheckKeys(src, g, {"event", "where", "within"}, "goal") &&
-        GetString(src, g["event"], &j->goal_event, "goal event")) {
-      j->has_goal = true;
-      if (g["where"]) CompileExpr(src, g["where"], JourneyEnv(true), &j->goal_filter);
-      if (!g["within"]) {
-        Error(src, g, "goal needs within: (how long after entry a conversion counts)");
-      } else {
-        GetDuration(src, g["within"], &j->goal_window);
-      }
-    }
-  }
+  if (auto g = node["goal"]) LoadGoal(src, g, j.get());
 
   YAML::Node steps = node["steps"];
   if (!steps || !steps.IsSequence() || steps.size() == 0) {

@@ -417,6 +417,70 @@ TEST(ConfigLoaderTest, LoadConfigInternsHistoryNames) {
   EXPECT_EQ(BaseConfig()->history.rules[0].entry_name().data(), name.data());
 }
 
+TEST(ConfigLoaderTest, GoalAttributionDefaultsToViewThroughOverTheGoalWindow) {
+  auto config = LoadConfigText(R"(journeys:
+  - id: a
+    trigger: { event: A }
+    goal: { event: Order Completed, within: 3d }
+    steps: [{ wait: 1h }]
+  - id: b
+    trigger: { event: A }
+    goal: { event: Order Completed, within: 3d, attribution: click, click_window: 1d }
+    steps: [{ wait: 1h }]
+)",
+                               "c.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  const JourneyDef& a = *(*config)->journeys[0];
+  EXPECT_EQ(a.attribution, JourneyDef::Attribution::kView);
+  EXPECT_FALSE(a.click_window.has_value());
+  EXPECT_EQ(a.ClickWindow(), std::chrono::hours(72));
+  const JourneyDef& b = *(*config)->journeys[1];
+  EXPECT_EQ(b.attribution, JourneyDef::Attribution::kClick);
+  EXPECT_EQ(b.ClickWindow(), std::chrono::hours(24));
+  EXPECT_EQ(AttributionName(b.attribution), "click");
+}
+
+TEST(ConfigLoaderTest, GoalAttributionErrorsNameThePlace) {
+  auto errors = Errors(R"(journeys:
+  - id: j
+    trigger: { event: A }
+    goal: { event: Order Completed, within: 3d, attribution: clicks }
+    steps: [{ wait: 1h }]
+  - id: k
+    trigger: { event: A }
+    goal: { event: Order Completed, within: 1d, click_window: 2d }
+    steps: [{ wait: 1h }]
+  - id: l
+    trigger: { event: A }
+    goal: { event: Order Completed, within: 1d, atribution: view }
+    steps: [{ wait: 1h }]
+)");
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_EQ(errors[0],
+            "c.yaml:4:62: goal attribution is view (last click, else last send) or click "
+            "(clicks only) (did you mean 'click'?)");
+  EXPECT_EQ(errors[1],
+            "c.yaml:8:63: click_window 2d is longer than the goal window 1d (every click of an "
+            "instance is within the goal window already)");
+  EXPECT_EQ(errors[2],
+            "c.yaml:12:49: unknown key 'atribution' in goal (did you mean 'attribution'?)");
+}
+
+TEST(ConfigLoaderTest, LastMessageIsAvailableInJourneyConditionsOnly) {
+  auto errors = Errors(R"(journeys:
+  - id: j
+    trigger: { event: A, where: 'last_message.channel == "email"' }
+    steps:
+      - wait_for: { event: Message Opened, where: 'event.message_id == last_message.id',
+                    timeout: 1d }
+segments:
+  - { id: s, condition: 'last_message.step == "x"' }
+)");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], "c.yaml:8:26: 'last_message' is only available inside a journey");
+  EXPECT_EQ(errors[1], "c.yaml:3:34: 'last_message' is only available inside a journey");
+}
+
 }  // namespace
 }  // namespace waymark
 

@@ -21,6 +21,20 @@ std::string_view EventTypeName(EventType t);
 // "track" -> kTrack ...; false when unknown.
 bool ParseEventType(std::string_view s, EventType* out);
 
+// Delivery and engagement events: ordinary track events that the delivery side (SMTP, click
+// tracking, inbox) sends back into the engine, documented in docs/configuration.md ("Delivery and
+// engagement events"). Each carries the properties below, copied from the outbox message it is
+// about; a click also carries `url`, a failure `reason`.
+inline constexpr std::string_view kMessageSentEvent = "Message Sent";
+inline constexpr std::string_view kMessageFailedEvent = "Message Failed";
+inline constexpr std::string_view kMessageOpenedEvent = "Message Opened";
+inline constexpr std::string_view kMessageClickedEvent = "Message Clicked";
+inline constexpr std::string_view kUnsubscribedEvent = "Unsubscribed";
+inline constexpr std::string_view kMessageIdProperty = "message_id";
+inline constexpr std::string_view kJourneyProperty = "journey";
+inline constexpr std::string_view kStepProperty = "step";
+inline constexpr std::string_view kChannelProperty = "channel";
+
 // TODO(perf): an event owns its strings and property bag (about 8 heap allocations per CSV row);
 // allocating a batch's events in one arena with interned property keys would remove most of them.
 struct Event {

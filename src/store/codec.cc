@@ -305,9 +305,30 @@ class NameTable {
   std::vector<std::string_view> names_;
 };
 
-NameTable NamesOf(const ProfileState& ps) {
+// A step id by position, "" when out of range.
+std::string_view StepId(const Instance& inst, int step) {
+  if (!inst.journey || step < 0 || size_t(step) >= inst.journey->steps.size()) return "";
+  return inst.journey->steps[step].id;
+}
+
+// A channel id by index, "" when out of range.
+std::string_view ChannelId(const Config& config, int channel) {
+  if (channel < 0 || size_t(channel) >= config.channels.size()) return "";
+  return config.channels[channel].id;
+}
+
+NameTable NamesOf(const ProfileState& ps, const Config& config) {
   NameTable t;
   for (const HistoryEntry& h : ps.profile.history) t.Index(h.name);
+  for (const Instance& inst : ps.instances) {
+    if (!StepId(inst, inst.last_sent.step).empty()) {
+      t.Index(StepId(inst, inst.last_sent.step));
+      if (!ChannelId(config, inst.last_sent.channel).empty()) {
+        t.Index(ChannelId(config, inst.last_sent.channel));
+      }
+    }
+    if (!StepId(inst, inst.last_click_step).empty()) t.Index(StepId(inst, inst.last_click_step));
+  }
   for (const ActivityEntry& a : ps.activity) {
     t.Index(a.what);
     t.Index(a.journey);
@@ -352,8 +373,13 @@ std::vector<const Event*> DistinctTriggers(const std::vector<Instance>& instance
   return triggers;
 }
 
+// Version 2's attribution fields: 0 for none, else 1 + the name index of the id.
+void PutNameRef(std::string_view name, NameTable& names, std::string* out) {
+  PutVarint(name.empty() ? 0 : names.Index(name) + 1, out);
+}
+
 void PutInstance(const Instance& inst, const std::vector<const Event*>& triggers,
-                 std::string* out) {
+                 const Config& config, NameTable& names, std::string* out) {
   PutFixed64(inst.id, out);
   PutString(inst.journey ? std::string_view(inst.journey->id) : std::string_view(), out);
   PutVarint(inst.journey ? inst.journey->version : 0, out);
@@ -372,6 +398,27 @@ void PutInstance(const Instance& inst, const std::vector<const Event*>& triggers
   PutByte((inst.control ? 1 : 0) | (inst.converted ? 2 : 0), out);
   PutVarint(inst.visits, out);
   PutTime(inst.timer_due, out);
+  // Times relative to entry: a few bytes.
+  std::string_view sent_step = StepId(inst, inst.last_sent.step);
+  PutNameRef(sent_step, names, out);
+  if (!sent_step.empty()) {
+    PutNameRef(ChannelId(config, inst.last_sent.channel), names, out);
+    PutString(inst.last_sent.id, out);
+    PutSigned(ToMillis(inst.last_sent.at) - ToMillis(inst.entered_at), out);
+  }
+  std::string_view click_step = StepId(inst, inst.last_click_step);
+  PutNameRef(click_step, names, out);
+  if (!click_step.empty()) {
+    PutSigned(ToMillis(inst.last_click_at) - ToMillis(inst.entered_at), out);
+  }
+}
+
+void PutEngaged(const std::vector<EngagedMessage>& engaged, std::string* out) {
+  PutVarint(engaged.size(), out);
+  for (const EngagedMessage& m : engaged) {
+    PutFixed64(m.message, out);
+    PutByte((m.opened ? 1 : 0) | (m.clicked ? 2 : 0), out);
+  }
 }
 
 // Memory flags: bit 0 control, bit 1 converted. JourneyMemory may or may not carry these fields
@@ -537,7 +584,44 @@ bool ReadProfile(Reader& r, const HistoryPolicy& policy, const Names& names, Pro
          ReadHistory(r, policy, names, p, report);
 }
 
-bool ReadInstance(Reader& r, const Config& config,
+// A name reference as PutNameRef writes it: "" for none.
+bool ReadNameRef(Reader& r, std::string_view field, const Names& names, std::string_view* out) {
+  uint64_t ref = 0;
+  if (!r.Varint(field, &ref)) return false;
+  if (ref == 0) {
+    *out = {};
+    return true;
+  }
+  if (ref > names.size()) {
+    return r.Fail(field, "name " + std::to_string(ref - 1) + " of " + std::to_string(names.size()));
+  }
+  *out = names[ref - 1];
+  return true;
+}
+
+// Version 2's last send and last click of an instance; step ids stay unresolved in `*sent_step`
+// and `*click_step` until the instance's journey version is known.
+bool ReadAttribution(Reader& r, const Names& names, Instance* inst, std::string_view* sent_step,
+                     std::string_view* sent_channel, std::string_view* click_step) {
+  int64_t delta = 0;
+  if (!ReadNameRef(r, "instance.last_sent.step", names, sent_step)) return false;
+  if (!sent_step->empty()) {
+    if (!ReadNameRef(r, "instance.last_sent.channel", names, sent_channel) ||
+        !r.String("instance.last_sent.id", &inst->last_sent.id) ||
+        !r.Signed("instance.last_sent.at", &delta)) {
+      return false;
+    }
+    inst->last_sent.at = FromMillis(ToMillis(inst->entered_at) + delta);
+  }
+  if (!ReadNameRef(r, "instance.last_click.step", names, click_step)) return false;
+  if (!click_step->empty()) {
+    if (!r.Signed("instance.last_click.at", &delta)) return false;
+    inst->last_click_at = FromMillis(ToMillis(inst->entered_at) + delta);
+  }
+  return true;
+}
+
+bool ReadInstance(Reader& r, const Config& config, const Names& names,
                   const std::vector<std::shared_ptr<const Event>>& triggers, ProfileState* ps,
                   DecodeReport* report) {
   Instance inst;
@@ -553,6 +637,11 @@ bool ReadInstance(Reader& r, const Config& config,
       !r.String("instance.step_id", &step_id) || !r.Byte("instance.state", &state) ||
       !r.Byte("instance.flags", &flags) || !r.Varint32("instance.visits", &inst.visits) ||
       !r.TimeAt("instance.timer_due", &inst.timer_due)) {
+    return false;
+  }
+  std::string_view sent_step, sent_channel, click_step;
+  if (r.version() >= 2 &&
+      !ReadAttribution(r, names, &inst, &sent_step, &sent_channel, &click_step)) {
     return false;
   }
   if (trigger_ref > triggers.size()) return r.Fail("instance.trigger", "no such trigger");
@@ -585,6 +674,17 @@ bool ReadInstance(Reader& r, const Config& config,
   inst.state = static_cast<Instance::State>(state);
   inst.control = (flags & 1) != 0;
   inst.converted = (flags & 2) != 0;
+  // The version is the one the instance entered, so its step ids resolve; a step or channel
+  // that no longer does (a config edited without a version bump) forgets that touch.
+  if (!sent_step.empty()) {
+    inst.last_sent.step = def->StepIndex(sent_step);
+    inst.last_sent.channel = config.ChannelIndex(sent_channel);
+    if (inst.last_sent.step == kEnd) inst.last_sent = SentMessage{};
+  }
+  if (!click_step.empty()) {
+    inst.last_click_step = def->StepIndex(click_step);
+    if (inst.last_click_step == kEnd) inst.last_click_at = kTimeMin;
+  }
   ps->instances.push_back(std::move(inst));
   return true;
 }
@@ -656,6 +756,25 @@ bool ReadSegments(Reader& r, const Config& config, ProfileState* ps, DecodeRepor
   return r.TimeAt("segment_due", &ps->segment_due);
 }
 
+bool ReadEngaged(Reader& r, ProfileState* ps) {
+  size_t n = 0;
+  if (!r.Count("engaged", 9, &n)) return false;
+  ps->engaged.resize(n);
+  for (EngagedMessage& m : ps->engaged) {
+    uint8_t flags = 0;
+    if (!r.Fixed64("engaged.message", &m.message) || !r.Byte("engaged.flags", &flags)) {
+      return false;
+    }
+    if (flags > 3) return r.Fail("engaged.flags", "unknown flags " + std::to_string(flags));
+    m.opened = (flags & 1) != 0;
+    m.clicked = (flags & 2) != 0;
+  }
+  if (ps->engaged.size() > kEngagedMessageLimit) {
+    ps->engaged.erase(ps->engaged.begin(), ps->engaged.end() - kEngagedMessageLimit);
+  }
+  return true;
+}
+
 void PutActivity(const std::vector<ActivityEntry>& activity, NameTable& names, std::string* out) {
   PutVarint(activity.size(), out);
   int64_t previous = 0;
@@ -717,13 +836,13 @@ bool ReadProfileState(Reader& r, const Config& config, ProfileState* ps, DecodeR
   size_t n_instances = 0;
   if (!r.Count("instances", 19, &n_instances)) return false;
   for (size_t i = 0; i < n_instances; ++i) {
-    if (!ReadInstance(r, config, triggers, ps, report)) return false;
+    if (!ReadInstance(r, config, names, triggers, ps, report)) return false;
   }
   if (!ReadMemories(r, config, ps, report) || !ReadSends(r, config, ps, report) ||
       !ReadSegments(r, config, ps, report)) {
     return false;
   }
-  if (r.version() >= 2 && !ReadActivity(r, names, ps)) return false;
+  if (r.version() >= 2 && (!ReadEngaged(r, ps) || !ReadActivity(r, names, ps))) return false;
   return r.End("profile state");
 }
 
@@ -731,7 +850,7 @@ bool ReadProfileState(Reader& r, const Config& config, ProfileState* ps, DecodeR
 
 void EncodeProfileState(const ProfileState& ps, const Config& config, std::string* out) {
   PutByte(kCodecVersion, out);
-  NameTable names = NamesOf(ps);
+  NameTable names = NamesOf(ps, config);
   PutVarint(names.names().size(), out);
   for (std::string_view name : names.names()) PutString(name, out);
   PutProfile(ps.profile, names, out);
@@ -739,7 +858,7 @@ void EncodeProfileState(const ProfileState& ps, const Config& config, std::strin
   PutVarint(triggers.size(), out);
   for (const Event* e : triggers) PutEvent(*e, out);
   PutVarint(ps.instances.size(), out);
-  for (const Instance& inst : ps.instances) PutInstance(inst, triggers, out);
+  for (const Instance& inst : ps.instances) PutInstance(inst, triggers, config, names, out);
   PutVarint(ps.journeys.size(), out);
   for (const JourneyMemory& m : ps.journeys) PutMemory(m, config, out);
   PutSends(ps.sends, config, out);
@@ -753,6 +872,7 @@ void EncodeProfileState(const ProfileState& ps, const Config& config, std::strin
     if (ps.segments[i] != 0) PutString(config.segments[i].id, out);
   }
   PutTime(ps.segment_due, out);
+  PutEngaged(ps.engaged, out);
   PutActivity(ps.activity, names, out);
 }
 

@@ -30,7 +30,8 @@
 namespace waymark::store {
 
 // The format version written as the first byte of every value. Decoders read every version from
-// kOldestCodecVersion up: version 2 added a profile state's recent activity (docs/storage.md).
+// kOldestCodecVersion up: version 2 added a profile state's name table, recent activity and
+// engaged messages, and each instance's last send and last click (docs/storage.md).
 inline constexpr uint8_t kCodecVersion = 2;
 inline constexpr uint8_t kOldestCodecVersion = 1;
 
@@ -76,6 +77,8 @@ void EncodeProfileState(const ProfileState& ps, const Config& config, std::strin
 //    them; `max_entries` is applied keeping the newest;
 //  - send records and segment memberships resolve by channel and segment id; `segments` is sized
 //    to `config.segments` with unknown ids dropped; `segment_due` is restored, the token is 0;
+//  - an instance's last send and last click resolve by step id within the instance's version and
+//    by channel id; one that no longer resolves is forgotten (the instance is kept);
 //  - an unknown time zone name leaves `profile.tz` null and is reported.
 // Returns a parse error naming the field and offset for malformed bytes or a version mismatch;
 // `*out` is then unspecified. `report` may be null.

@@ -170,6 +170,161 @@ TEST(StoreCodecTest, ReadsAVersionOneProfileState) {
   EXPECT_EQ(Dump(again, *config), Dump(back, *config));
 }
 
+// One instance of welcome v1 at its first step, as version 1 wrote it (no attribution fields),
+// in a profile state with nothing else.
+std::string VersionOneStateWithAnInstance() {
+  std::string v1;
+  v1 += '\x01';                                // version
+  v1 += std::string("\x01k", 2);               // key "k"
+  v1 += std::string("\x00\x00", 2);            // user id "", no anonymous ids
+  v1 += std::string("\x06\x00", 2);            // traits {}
+  v1 += '\x00';                                // time zone ""
+  v1 += std::string("\x00\x00\x00\x00", 4);    // first_seen, last_seen, event_count, orders
+  v1 += std::string(8, '\0');                  // revenue
+  v1 += std::string("\x00\x00\x00", 3);        // last_order_at, no history, no triggers
+  v1 += '\x01';                                // one instance:
+  v1 += std::string("\x2a\0\0\0\0\0\0\0", 8);  //   id 42
+  v1 += std::string("\x07welcome", 8);         //   journey id
+  v1 += '\x01';                                //   version 1
+  v1 += '\x00';                                //   key ""
+  v1 += '\x00';                                //   no trigger
+  v1 += '\x14';                                //   entered_at 10 ms
+  v1 += '\x00';                                //   step 0
+  v1 += std::string("\x0csend_welcome", 13);   //   step id
+  v1 += std::string("\x01\x00\x03", 3);        //   waiting, no flags, 3 visits
+  v1 += '\x28';                                //   timer_due 20 ms
+  v1 += std::string("\x00\x00\x00", 3);        // memories, send log channels and records
+  v1 += '\x00';                                // segments
+  v1 += '\x14';                                // segment_due
+  return v1;
+}
+
+TEST(StoreCodecTest, ReadsAVersionOneInstanceWithoutAttribution) {
+  auto config = MakeTestConfig();
+  ProfileState back;
+  DecodeReport report;
+  Status s = DecodeProfileState(VersionOneStateWithAnInstance(), *config, &back, &report);
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_TRUE(report.empty());
+  ASSERT_EQ(back.instances.size(), 1u);
+  const Instance& inst = back.instances[0];
+  EXPECT_EQ(inst.id, 42u);
+  EXPECT_EQ(inst.visits, 3u);
+  EXPECT_EQ(inst.timer_due, FromMillis(20));
+  EXPECT_EQ(inst.last_sent.step, kEnd);
+  EXPECT_EQ(inst.last_sent.channel, -1);
+  EXPECT_EQ(inst.last_sent.id, "");
+  EXPECT_EQ(inst.last_sent.at, kTimeMin);
+  EXPECT_EQ(inst.last_click_step, kEnd);
+  EXPECT_EQ(inst.last_click_at, kTimeMin);
+  EXPECT_TRUE(back.engaged.empty());
+
+  // Written again it is a version 2 value that reads back the same.
+  ProfileState again;
+  std::string v2 = Encode(back, *config);
+  ASSERT_TRUE(DecodeProfileState(v2, *config, &again, nullptr).ok());
+  EXPECT_EQ(Dump(again, *config), Dump(back, *config));
+}
+
+TEST(StoreCodecTest, RoundTripsAttributionAndEngagedMessages) {
+  auto config = MakeTestConfig();
+  ProfileState ps;
+  ps.profile.key = "k";
+  ps.segments.assign(config->segments.size(), 0);
+  Instance inst;
+  inst.id = 7;
+  inst.journey = config->journeys[0];
+  inst.entered_at = FromMillis(1767225600000);
+  inst.state = Instance::State::kAwaitingGoal;
+  inst.step = kEnd;
+  inst.visits = 3;
+  inst.last_sent = SentMessage{2, 1, "0123456789abcdef", inst.entered_at + std::chrono::hours(48)};
+  inst.last_click_step = 0;
+  inst.last_click_at = inst.entered_at + std::chrono::minutes(5);
+  ps.instances.push_back(inst);
+  ps.engaged = {EngagedMessage{99, true, false}, EngagedMessage{100, false, true}};
+  std::string bytes = Encode(ps, *config);
+
+  ProfileState back;
+  ASSERT_TRUE(DecodeProfileState(bytes, *config, &back, nullptr).ok());
+  ASSERT_EQ(back.instances.size(), 1u);
+  const Instance& got = back.instances[0];
+  EXPECT_EQ(got.last_sent.step, 2);
+  EXPECT_EQ(got.last_sent.channel, 1);
+  EXPECT_EQ(got.last_sent.id, "0123456789abcdef");
+  EXPECT_EQ(got.last_sent.at, inst.last_sent.at);
+  EXPECT_EQ(got.last_click_step, 0);
+  EXPECT_EQ(got.last_click_at, inst.last_click_at);
+  ASSERT_EQ(back.engaged.size(), 2u);
+  EXPECT_EQ(back.engaged[0].message, 99u);
+  EXPECT_TRUE(back.engaged[0].opened);
+  EXPECT_FALSE(back.engaged[0].clicked);
+  EXPECT_TRUE(back.engaged[1].clicked);
+
+  // Channels and steps are stored by id: a config whose channels moved still finds "sms".
+  auto moved = MakeTestConfig();
+  std::swap(moved->channels[0], moved->channels[1]);
+  ProfileState again;
+  ASSERT_TRUE(DecodeProfileState(bytes, *moved, &again, nullptr).ok());
+  EXPECT_EQ(again.instances[0].last_sent.channel, 0);
+}
+
+TEST(StoreCodecTest, ForgetsATouchWhoseStepOrChannelNoLongerResolves) {
+  auto config = MakeTestConfig();
+  ProfileState ps;
+  ps.profile.key = "k";
+  ps.segments.assign(config->segments.size(), 0);
+  Instance inst;
+  inst.journey = config->journeys[0];
+  inst.step = 1;  // waiting at wait_2d
+  inst.state = Instance::State::kWaiting;
+  inst.last_sent = SentMessage{0, 2, "0123456789abcdef", FromMillis(5)};
+  inst.last_click_step = 0;
+  inst.last_click_at = FromMillis(6);
+  ps.instances.push_back(inst);
+  std::string bytes = Encode(ps, *config);
+
+  // send_welcome renamed and push removed, without a version bump: the instance itself still
+  // resolves (its current step is where it was), its touches do not.
+  auto edited = MakeTestConfig();
+  auto welcome = std::make_shared<JourneyDef>(*edited->journeys[0]);
+  welcome->steps[0].id = "send_hello";
+  edited->journeys[0] = welcome;
+  ProfileState back;
+  DecodeReport report;
+  ASSERT_TRUE(DecodeProfileState(bytes, *edited, &back, &report).ok());
+  EXPECT_TRUE(report.dropped_instances.empty());
+  ASSERT_EQ(back.instances.size(), 1u);
+  EXPECT_EQ(back.instances[0].last_sent.step, kEnd);
+  EXPECT_EQ(back.instances[0].last_sent.id, "");
+  EXPECT_EQ(back.instances[0].last_click_step, kEnd);
+  EXPECT_EQ(back.instances[0].last_click_at, kTimeMin);
+
+  auto no_push = MakeTestConfig();
+  no_push->channels.pop_back();
+  ProfileState back2;
+  ASSERT_TRUE(DecodeProfileState(bytes, *no_push, &back2, nullptr).ok());
+  EXPECT_EQ(back2.instances[0].last_sent.step, 0);  // the send is remembered, its channel not
+  EXPECT_EQ(back2.instances[0].last_sent.channel, -1);
+}
+
+TEST(StoreCodecTest, RejectsUnknownEngagedFlags) {
+  auto config = MakeTestConfig();
+  ProfileState ps;
+  ps.profile.key = "k";
+  ps.segments.assign(config->segments.size(), 0);
+  ps.engaged = {EngagedMessage{1, true, true}};
+  std::string bytes = Encode(ps, *config);
+  // The value ends with the engaged list (count 1, 8 hash bytes, flags) and an empty activity.
+  size_t flags_at = bytes.size() - 2;
+  ASSERT_EQ(bytes[flags_at], '\x03');
+  bytes[flags_at] = '\x04';
+  ProfileState back;
+  Status s = DecodeProfileState(bytes, *config, &back, nullptr);
+  EXPECT_EQ(s.code(), Status::Code::kParseError);
+  EXPECT_NE(s.message().find("engaged.flags: unknown flags 4"), std::string::npos) << s.message();
+}
+
 TEST(StoreCodecTest, NamesAreWrittenOnceAndTimesAsDeltas) {
   auto config = MakeTestConfig();
   ProfileState ps = MakeProfileState(*config, "frank", 0, 7);

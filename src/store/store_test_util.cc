@@ -164,6 +164,14 @@ ProfileState MakeProfileState(const Config& config, const std::string& key, int 
     inst.visits = uint32_t(s * 3);
     inst.timer_token = 1000 + s;
     inst.timer_due = At(86400000 + s);
+    if (s % 3 != 2) {  // the last send: on the journey's step 2, at entry + s seconds
+      inst.last_sent =
+          SentMessage{2, s % 2, "00000000000000a" + std::to_string(s), At(120000 + s + s * 1000)};
+    }
+    if (s % 3 == 0) {  // and a click on it, a minute later
+      inst.last_click_step = 2;
+      inst.last_click_at = At(120000 + s + s * 1000 + 60000);
+    }
     ps.instances.push_back(std::move(inst));
   }
 
@@ -177,6 +185,9 @@ ProfileState MakeProfileState(const Config& config, const std::string& key, int 
   ps.segments[0] = 1;
   ps.segments[2] = 1;
   ps.segment_due = At(7200000);
+  ps.engaged.push_back(EngagedMessage{0x0123456789abcdefULL, true, false});
+  ps.engaged.push_back(EngagedMessage{rng(), true, true});
+  ps.engaged.push_back(EngagedMessage{rng(), false, true});
   ps.activity.push_back(
       ActivityEntry{ActivityEntry::Kind::kEvent, At(1000), "track Cart Viewed", "m-1", "", "", ""});
   ps.activity.push_back(ActivityEntry{ActivityEntry::Kind::kSent, At(2000), "email", "ab12",
@@ -214,7 +225,12 @@ std::string Dump(const ProfileState& ps, const Config& config) {
            " control=" + std::to_string(inst.control) +
            " converted=" + std::to_string(inst.converted) +
            " visits=" + std::to_string(inst.visits) +
-           " due=" + std::to_string(ToMillis(inst.timer_due)) + " trigger=" + trigger + "\n";
+           " due=" + std::to_string(ToMillis(inst.timer_due)) + " trigger=" + trigger +
+           " last_sent=" + std::to_string(inst.last_sent.step) + "/" +
+           std::to_string(inst.last_sent.channel) + "/" + inst.last_sent.id + "/" +
+           std::to_string(ToMillis(inst.last_sent.at)) +
+           " last_click=" + std::to_string(inst.last_click_step) + "/" +
+           std::to_string(ToMillis(inst.last_click_at)) + "\n";
   }
   for (const JourneyMemory& m : ps.journeys) {
     out += "memory " + config.journeys[m.journey_index]->id + " key=" + m.key +
@@ -229,6 +245,10 @@ std::string Dump(const ProfileState& ps, const Config& config) {
   }
   out += "segments_size=" + std::to_string(ps.segments.size()) +
          " segment_due=" + std::to_string(ToMillis(ps.segment_due)) + "\n";
+  for (const EngagedMessage& m : ps.engaged) {
+    out += "engaged " + std::to_string(m.message) + " opened=" + std::to_string(m.opened) +
+           " clicked=" + std::to_string(m.clicked) + "\n";
+  }
   for (const ActivityEntry& a : ps.activity) {
     out += "activity " + std::to_string(int(a.kind)) + " " + std::to_string(ToMillis(a.time)) +
            " " + a.what + " id=" + a.id + " journey=" + a.journey + " step=" + a.step +
