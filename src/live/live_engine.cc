@@ -47,7 +47,7 @@ Value TimeValue(Time t) {
   return Value(FormatIsoTime(t));
 }
 
-Value InstanceView(const Instance& inst) {
+Value InstanceView(const Instance& inst, const Config& config) {
   const JourneyDef& j = *inst.journey;
   Value v = Value::EmptyObject();
   v.Set("id", HexId(inst.id));
@@ -62,6 +62,26 @@ Value InstanceView(const Instance& inst) {
   v.Set("converted", inst.converted);
   if (inst.state != Instance::State::kRunning && inst.state != Instance::State::kEnded) {
     v.Set("timer_due", TimeValue(inst.timer_due));
+  }
+  // What attribution would credit: the newest send, and the newest click on one of its messages.
+  auto step_id = [&](int step) {
+    return step >= 0 && size_t(step) < j.steps.size() ? Value(j.steps[step].id) : Value();
+  };
+  if (inst.last_sent.step >= 0) {
+    Value sent = Value::EmptyObject();
+    sent.Set("id", inst.last_sent.id);
+    sent.Set("step", step_id(inst.last_sent.step));
+    bool known =
+        inst.last_sent.channel >= 0 && size_t(inst.last_sent.channel) < config.channels.size();
+    sent.Set("channel", known ? Value(config.channels[inst.last_sent.channel].id) : Value());
+    sent.Set("sent_at", TimeValue(inst.last_sent.at));
+    v.Set("last_message", std::move(sent));
+  }
+  if (inst.last_click_step >= 0) {
+    Value click = Value::EmptyObject();
+    click.Set("step", step_id(inst.last_click_step));
+    click.Set("at", TimeValue(inst.last_click_at));
+    v.Set("last_click", std::move(click));
   }
   return v;
 }
@@ -89,7 +109,7 @@ Value ProfileStateView(const ProfileState& ps, const Config& config) {
   }
   v.Set("segments", Value(std::move(segments)));
   Value::List instances;
-  for (const Instance& inst : ps.instances) instances.push_back(InstanceView(inst));
+  for (const Instance& inst : ps.instances) instances.push_back(InstanceView(inst, config));
   v.Set("instances", Value(std::move(instances)));
 
   // Newest first, as a person reading a timeline expects.

@@ -128,6 +128,10 @@ TEST_F(LiveEngineTest, AppliesAcceptedEventsAndSendsWhenTheWaitIsOver) {
   EXPECT_NE(lines[0].find("Still thinking about sku-1?"), std::string::npos) << lines[0];
 
   p = Profile("u1");
+  const Value& sent = *p.Find("instances")->as_list()[0].Find("last_message");
+  EXPECT_EQ(sent.Find("step")->as_string(), "remind");
+  EXPECT_EQ(sent.Find("channel")->as_string(), "email");
+  EXPECT_EQ(sent.Find("sent_at")->as_string(), "2026-03-02T13:00:00Z");
   const Value::List& messages = p.Find("messages")->as_list();
   ASSERT_EQ(messages.size(), 1u);
   EXPECT_EQ(messages[0].Find("outcome")->as_string(), "sent");
