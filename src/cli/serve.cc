@@ -130,8 +130,8 @@ int Serve(const ServeOptions& o) {
   if (lo.delivery.smtp && ds.email_from.address.empty()) {
     return Fail("--smtp is set but the config has no sender: set delivery.email.from");
   }
-  if (lo.delivery.keyring && ds.track_links && ds.safe_url.empty()) {
-    return Fail("tracked links need a page for bad links: set delivery.links.safe_url");
+  if (lo.delivery.keyring && ds.safe_url.empty()) {
+    return Fail("link keys need a page for bad links: set delivery.links.safe_url");
   }
   server::EngagementOptions eo;
   eo.keyring = lo.delivery.keyring;

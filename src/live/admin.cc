@@ -40,7 +40,7 @@ Result<Value> LiveAdmin::ListJourneys() { return registry_->List(/*include_archi
 
 Result<Value> LiveAdmin::GetJourney(std::string_view id) {
   std::optional<Value> v = registry_->Get(id);
-  if (!v) return Status::NotFound("no journey '" + std::string(id) + "'");
+  if (!v) return Status::NotFound("unknown journey '" + std::string(id) + "'");
   return std::move(*v);
 }
 
@@ -75,7 +75,7 @@ Result<Value> LiveAdmin::JourneyAction(std::string_view id, std::string_view act
       v = *version;
     } else {
       std::optional<Value> journey = registry_->Get(id);
-      if (!journey) return Status::NotFound("no journey '" + std::string(id) + "'");
+      if (!journey) return Status::NotFound("unknown journey '" + std::string(id) + "'");
       const Value* latest = journey->Find("latest_version");
       if (latest == nullptr || !latest->is_number()) {
         return Status::Invalid("journey '" + std::string(id) + "' has no version to publish");

@@ -913,7 +913,7 @@ Result<Value> LiveEngine::StatsView(std::optional<std::string_view> journey_id) 
       const Value* id = j.Find("id");
       if (id != nullptr && id->is_string() && id->as_string() == *journey_id) return j;
     }
-    return Status::NotFound("no journey '" + std::string(*journey_id) + "' is configured");
+    return Status::NotFound("unknown journey '" + std::string(*journey_id) + "'");
   }
   // Engine counters are kept with the state; the commit thread's only since this process started.
   Value totals = EngineCountersToValue(counters);

@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 
 #include <boost/url/parse.hpp>
+#include <cctype>
 
 #include "core/json.h"
 #include "server/log.h"
@@ -141,6 +142,16 @@ bool EngagementHandler::IsEngagementPath(std::string_view path) {
 Response EngagementHandler::Handle(const Request& req) const {
   std::string_view target = req.target();
   std::string_view path = target.substr(0, target.find('?'));
+  bool cors = path.substr(0, 10) == "/v1/inbox/" || path.substr(0, 10) == "/v1/offer/";
+  if (cors && req.method() == http::verb::options) {
+    // A browser asks before it sends an Authorization header across origins.
+    Response res = Plain(req, http::status::no_content, "text/plain", "");
+    res.set(http::field::access_control_allow_origin, "*");
+    res.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
+    res.set(http::field::access_control_allow_headers, "Authorization, Content-Type");
+    res.set(http::field::access_control_max_age, "86400");
+    return res;
+  }
   if (path.substr(0, 10) == "/v1/inbox/") return Inbox(req, path.substr(10));
   bool is_offer = path.substr(0, 10) == "/v1/offer/";
   std::string_view token = path.substr(is_offer ? 10 : 3);
@@ -297,10 +308,16 @@ Response EngagementHandler::Inbox(const Request& req, std::string_view rest) con
     return MethodNotAllowed(req, "/v1/inbox/{user}/{message}/read", "POST");
   }
   std::string_view auth = req[http::field::authorization];
-  constexpr std::string_view kBearer = "Bearer ";
   std::string want = InboxToken(options_->inbox_secret, segments[0]);
-  if (auth.substr(0, kBearer.size()) != kBearer ||
-      !ConstantTimeEquals(auth.substr(kBearer.size()), want)) {
+  auto is_bearer = [](std::string_view a) {  // the scheme is case-insensitive (RFC 7235)
+    constexpr std::string_view kBearer = "bearer ";
+    if (a.size() < kBearer.size()) return false;
+    for (size_t i = 0; i < kBearer.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(a[i])) != kBearer[i]) return false;
+    }
+    return true;
+  };
+  if (!is_bearer(auth) || !ConstantTimeEquals(auth.substr(7), want)) {
     Response res =
         Error(req, http::status::unauthorized, ErrorCode::kUnauthorized,
               "the inbox needs 'Authorization: Bearer <inbox token for this user>'", true);

@@ -205,6 +205,19 @@ TEST_F(EngagementTest, InboxNeedsTheUsersTokenAndRoutesToTheBackend) {
   EXPECT_EQ(inbox_.calls,
             (std::vector<std::string>{"List(ann@example.com)", "MarkRead(ann@example.com,m1)",
                                       "MarkRead(ann@example.com,gone)"}));
+  // The scheme is case-insensitive, the token is not.
+  EXPECT_EQ(
+      Call(http::verb::get, "/v1/inbox/ann%40example.com", "bearer " + auth.substr(7)).result_int(),
+      200);
+  EXPECT_EQ(
+      Call(http::verb::get, "/v1/inbox/ann%40example.com", "Bearer " + auth.substr(8)).result_int(),
+      401);
+  // A browser's preflight before it sends the Authorization header across origins.
+  Response preflight = Call(http::verb::options, "/v1/inbox/ann%40example.com");
+  EXPECT_EQ(preflight.result_int(), 204);
+  EXPECT_EQ(preflight[http::field::access_control_allow_origin], "*");
+  EXPECT_EQ(preflight[http::field::access_control_allow_headers], "Authorization, Content-Type");
+  EXPECT_EQ(Call(http::verb::options, "/c/x").result_int(), 405);
   // The token is HMAC-SHA256 in hex (what a brand's backend computes for its app).
   EXPECT_EQ(InboxToken("key", "The quick brown fox jumps over the lazy dog"),
             "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");

@@ -72,8 +72,8 @@ class Metrics {
 
  private:
   // Statuses the server can answer with; anything else is counted under "other".
-  static constexpr std::array<int, 13> kStatuses = {200, 201, 400, 401, 404, 405, 408,
-                                                    413, 422, 429, 500, 503, 0};
+  static constexpr std::array<int, 15> kStatuses = {200, 201, 204, 302, 400, 401, 404, 405,
+                                                    408, 413, 422, 429, 500, 503, 0};
   static int Index(ErrorCode c) { return static_cast<int>(c); }
 
   std::atomic<uint64_t> events_accepted_{0};
