@@ -165,6 +165,13 @@ TEST(TemplateTest, MoneyIsOurs) {
   EXPECT_EQ(Render("{{ 2.675 | money: '$' }} {{ 0.005 | money }} {{ 9.999 | money }}"),
             "$2.68 0.01 10.00");
   EXPECT_EQ(Render("{{ -3.5 | money: '€' }} {{ -0.001 | money }}"), "-€3.50 0.00");
+  // Whole cents take a shorter path than the other values; both round on the shortest form.
+  EXPECT_EQ(Render("{{ 1.005 | money }} {{ 0.015 | money }} {{ 129.9 | money: '€' }}"),
+            "1.01 0.02 €129.90");
+  EXPECT_EQ(Render("{{ 15 | money }} {{ 10000000000000 | money }}"), "15.00 10000000000000.00");
+  EXPECT_EQ(Render("{{ 12345678901234.5 | money }} {{ 9999999999999.995 | money }}"),
+            "12345678901234.50 9999999999999.99");
+  EXPECT_EQ(Render("{{ -0.004 | money: '$' }} {{ 0.1 | plus: 0.2 | money }}"), "$0.00 0.30");
   EXPECT_EQ(Render("{{ '19.9' | money }} [{{ missing | money }}]"), "19.90 []");
   EXPECT_EQ(Render("{{ event.items[0].price | times: 3 | money: '£' }}"), "£59.97");
   EXPECT_EQ(Render("{{ 'abc' | money }}"), "ERROR: 1:12: money: 'abc' is not a number");
