@@ -473,9 +473,7 @@ Datum ForloopKey(const Forloop& f, std::string_view key) {
 Datum GetKey(const Datum& d, std::string_view key, Arena* arena) {
   switch (d.kind) {
     case Datum::Kind::kObject: {
-      for (const Value::Member& m : d.value->as_object()) {
-        if (SameName(m.first, key)) return Datum::Of(m.second);
-      }
+      if (const Value* member = FindMember(*d.value, key)) return Datum::Of(*member);
       if (key == "size") return Datum::Number(static_cast<double>(d.value->as_object().size()));
       return Datum::Nil();
     }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -127,10 +128,41 @@ struct Forloop {
   const Forloop* parent = nullptr;
 };
 
-// Whether two names are equal; a cheaper inline test than operator== for the short keys of
-// template paths.
+// Whether two names are equal; an inline test that beats a call to memcmp for the short keys of
+// template paths (it reads each name as at most two overlapping words).
 inline bool SameName(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && (a.empty() || (a[0] == b[0] && a.compare(b) == 0));
+  size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* p = a.data();
+  const char* q = b.data();
+  auto word = [](const char* s) {
+    uint64_t w;
+    std::memcpy(&w, s, sizeof(w));
+    return w;
+  };
+  auto half = [](const char* s) {
+    uint32_t w;
+    std::memcpy(&w, s, sizeof(w));
+    return w;
+  };
+  if (n >= 8) {
+    if (word(p) != word(q)) return false;
+    if (n <= 16) return word(p + n - 8) == word(q + n - 8);
+    return std::memcmp(p + 8, q + 8, n - 8) == 0;
+  }
+  if (n >= 4) return half(p) == half(q) && half(p + n - 4) == half(q + n - 4);
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] != q[i]) return false;
+  }
+  return true;
+}
+
+// The first member of `object` called `key`, or null.
+inline const Value* FindMember(const Value& object, std::string_view key) {
+  for (const Value::Member& m : object.as_object()) {
+    if (SameName(m.first, key)) return &m.second;
+  }
+  return nullptr;
 }
 
 // Size and elements of a list-like Datum (kList, kArray, kRange).

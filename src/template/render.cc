@@ -42,6 +42,20 @@ Datum AsFilterValue(Datum d) {
   return d;
 }
 
+// Where `step` leads from `v` when it names a member of an object or an element of a list that
+// exists; null otherwise (GetKey and GetIndex then decide: size, first, last, nil).
+const Value* ValueStep(const Value& v, const PathStep& step) {
+  if (step.kind == PathStep::Kind::kKey) return v.is_object() ? FindMember(v, step.key) : nullptr;
+  if (step.kind != PathStep::Kind::kIndex || !v.is_list()) return nullptr;
+  const Value::List& list = v.as_list();
+  double index = step.index;
+  if (index != std::trunc(index)) return nullptr;
+  auto n = static_cast<double>(list.size());
+  if (index < 0) index += n;
+  if (index < 0 || index >= n) return nullptr;
+  return &list[static_cast<size_t>(index)];
+}
+
 struct Binding {
   std::string_view name;
   Datum value;
@@ -94,7 +108,8 @@ class Renderer {
   bool EvalSteps(const Expr& e, Datum* cur);
   bool EvalRange(const Expr& e, Datum* out);
   bool ApplyFilters(const FilteredExpr& fe, Datum* cur);
-  Datum Lookup(std::string_view name) const;
+  Datum Lookup(const Expr& e) const;
+  Datum LookupVariable(std::string_view name) const;
   void Assign(std::string_view name, const Datum& value);
   Datum Enumerable(const Datum& d);
   bool Fail(uint32_t offset, const Status& status);
@@ -315,7 +330,9 @@ void Renderer::Assign(std::string_view name, const Datum& value) {
   s_.assigns.push_back({name, value});
 }
 
-Datum Renderer::Lookup(std::string_view name) const {
+Datum Renderer::Lookup(const Expr& e) const {
+  std::string_view name = e.name;
+  if (e.unbound) return LookupVariable(name);
   for (size_t i = s_.loop_vars.size(); i-- > 0;) {
     if (SameName(s_.loop_vars[i].name, name)) return s_.loop_vars[i].value;
   }
@@ -325,11 +342,13 @@ Datum Renderer::Lookup(std::string_view name) const {
   for (const Binding& b : s_.counters) {
     if (SameName(b.name, name)) return b.value;
   }
+  return LookupVariable(name);
+}
+
+Datum Renderer::LookupVariable(std::string_view name) const {
   if (!vars_.is_object()) return Datum::Nil();
-  for (const Value::Member& m : vars_.as_object()) {
-    if (SameName(m.first, name)) return Datum::Of(m.second);
-  }
-  return Datum::Nil();
+  const Value* v = FindMember(vars_, name);
+  return v != nullptr ? Datum::Of(*v) : Datum::Nil();
 }
 
 bool Renderer::EvalFiltered(const FilteredExpr& fe, Datum* out) {
@@ -361,7 +380,7 @@ bool Renderer::Eval(int32_t index, Datum* out) {
       *out = e.literal;
       return true;
     case ExprKind::kVariable:
-      *out = Lookup(e.name);
+      *out = Lookup(e);
       return e.step_count == 0 || EvalSteps(e, out);
     case ExprKind::kPath:
       return Eval(e.lhs, out) && EvalSteps(e, out);
@@ -411,9 +430,22 @@ bool Renderer::Eval(int32_t index, Datum* out) {
   return true;
 }
 
+// Walks the steps that stay inside the variables' Values (members found, list indexes in range)
+// on Value pointers; the rest, and every step from other data, goes through GetKey and friends.
 bool Renderer::EvalSteps(const Expr& e, Datum* cur) {
-  for (uint32_t i = 0; i < e.step_count && !cur->is_nil(); ++i) {
-    const PathStep& step = impl_.steps[e.step_begin + i];
+  const PathStep* steps = &impl_.steps[e.step_begin];
+  uint32_t i = 0;
+  if (cur->kind == Datum::Kind::kObject || cur->kind == Datum::Kind::kList) {
+    const Value* v = cur->value;
+    for (; i < e.step_count; ++i) {
+      const Value* next = ValueStep(*v, steps[i]);
+      if (next == nullptr) break;
+      v = next;
+    }
+    *cur = Datum::Of(*v);
+  }
+  for (; i < e.step_count && !cur->is_nil(); ++i) {
+    const PathStep& step = steps[i];
     switch (step.kind) {
       case PathStep::Kind::kKey:
         *cur = GetKey(*cur, step.key, &s_.arena);
