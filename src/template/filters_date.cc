@@ -288,47 +288,100 @@ size_t DefaultWidth(char c) {
   }
 }
 
-bool IsFlag(char c) { return c == '-' || c == '_' || c == '0' || c == '^' || c == '#' || c == ':'; }
+// The flags of one conversion ("-_0^#:"), as a set of bits.
+enum Flag : unsigned {
+  kNoPad = 1,      // -
+  kSpacePad = 2,   // _
+  kZeroPad = 4,    // 0
+  kUpper = 8,      // ^
+  kSwapCase = 16,  // #
+  kColon = 32,     // :
+};
 
-bool PadsWithSpace(char c) {
-  return std::string_view("aAbBceklpPDFrRT").find(c) != std::string_view::npos;
+unsigned FlagBit(char c) {
+  switch (c) {
+    case '-':
+      return kNoPad;
+    case '_':
+      return kSpacePad;
+    case '0':
+      return kZeroPad;
+    case '^':
+      return kUpper;
+    case '#':
+      return kSwapCase;
+    case ':':
+      return kColon;
+    default:
+      return 0;
+  }
 }
 
-bool Has(std::string_view flags, char flag) { return flags.find(flag) != std::string_view::npos; }
+bool PadsWithSpace(char c) {
+  switch (c) {
+    case 'a':
+    case 'A':
+    case 'b':
+    case 'B':
+    case 'c':
+    case 'e':
+    case 'k':
+    case 'l':
+    case 'p':
+    case 'P':
+    case 'D':
+    case 'F':
+    case 'r':
+    case 'R':
+    case 'T':
+      return true;
+    default:
+      return false;
+  }
+}
 
-// Appends conversion `c` with its flags and width; false when `c` is not a conversion.
-bool AppendConversion(const Fields& f, std::string_view flags, std::string_view width, char c,
-                      std::string* out) {
+// One conversion as written: %[flags][width][E|O]c.
+struct Spec {
+  unsigned flags = 0;
+  std::string_view width;  // the digits as written, for %N
+  size_t min_width = 0;    // 0 when absent
+  char c = 0;
+};
+
+// Appends conversion `spec` with its flags and width; false when spec.c is not a conversion.
+bool AppendConversion(const Fields& f, const Spec& spec, std::string* out) {
   Piece piece;
   std::string_view text;
-  if (!Convert(f, c, Has(flags, ':'), width, &piece, &text)) return false;
+  if (!Convert(f, spec.c, (spec.flags & kColon) != 0, spec.width, &piece, &text)) return false;
   std::string cased;
-  if (!flags.empty() && (Has(flags, '^') || Has(flags, '#'))) {
+  if ((spec.flags & (kUpper | kSwapCase)) != 0) {
     bool has_lower = false;
     for (char ch : text) has_lower = has_lower || (ch >= 'a' && ch <= 'z');
-    if (Has(flags, '^') || has_lower) {
+    if ((spec.flags & kUpper) != 0 || has_lower) {
       AppendUpper(text, &cased);
     } else {
       AppendLower(text, &cased);
     }
     text = cased;
   }
-  char pad = PadsWithSpace(c) ? ' ' : '0';
-  size_t w = 0;
-  if (!width.empty()) std::from_chars(width.data(), width.data() + width.size(), w);
-  if (w == 0) w = DefaultWidth(c);
-  if (Has(flags, '_')) {
+  size_t w = spec.min_width != 0 ? spec.min_width : DefaultWidth(spec.c);
+  if ((spec.flags & kNoPad) != 0) w = 0;
+  if (w == 0) {
+    out->append(text);
+    return true;
+  }
+  char pad = PadsWithSpace(spec.c) ? ' ' : '0';
+  if ((spec.flags & kSpacePad) != 0) {
     pad = ' ';
-  } else if (Has(flags, '0')) {
+  } else if ((spec.flags & kZeroPad) != 0) {
     pad = '0';
   }
-  if (Has(flags, '-')) w = 0;
   size_t len = Utf16Length(text);
   if (pad == '0' && !text.empty() && text[0] == '-') {
     out->push_back('-');
     text.remove_prefix(1);
     --len;
-    if (w > 0) --w;
+    --w;
   }
   if (len < w) out->append(w - len, pad);
   out->append(text);
@@ -342,12 +395,14 @@ void Format(const Fields& f, std::string_view format, std::string* out) {
     size_t pct = format.find('%', i);
     if (pct == std::string_view::npos || pct + 1 >= format.size()) break;
     size_t p = pct + 1;
-    size_t flags_begin = p;
-    while (p < format.size() && IsFlag(format[p])) ++p;
-    std::string_view flags = format.substr(flags_begin, p - flags_begin);
+    Spec spec;
+    while (p < format.size() && FlagBit(format[p]) != 0) spec.flags |= FlagBit(format[p++]);
     size_t width_begin = p;
     while (p < format.size() && format[p] >= '0' && format[p] <= '9') ++p;
-    std::string_view width = format.substr(width_begin, p - width_begin);
+    spec.width = format.substr(width_begin, p - width_begin);
+    if (!spec.width.empty()) {
+      std::from_chars(spec.width.data(), spec.width.data() + spec.width.size(), spec.min_width);
+    }
     if (p < format.size() && (format[p] == 'E' || format[p] == 'O') && p + 1 < format.size() &&
         format[p + 1] != '\n') {
       ++p;
@@ -358,8 +413,9 @@ void Format(const Fields& f, std::string_view format, std::string* out) {
       continue;
     }
     out->append(format.substr(i, pct - i));
-    i = AdvanceCodePoints(format, p, 1);
-    if (!AppendConversion(f, flags, width, format[p], out)) {
+    spec.c = format[p];
+    i = static_cast<unsigned char>(spec.c) < 0x80 ? p + 1 : AdvanceCodePoints(format, p, 1);
+    if (!AppendConversion(f, spec, out)) {
       out->append(format.substr(pct, i - pct));  // Unknown conversions stay as written.
     }
   }
