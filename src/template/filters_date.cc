@@ -424,11 +424,8 @@ void Format(const Fields& f, std::string_view format, std::string* out) {
 
 }  // namespace
 
-Status ApplyDateFilter(const Datum& input, const FilterArgs& args, FilterEnv& env, Datum* result) {
-  if (input.is_nil()) {
-    *result = Datum::Nil();
-    return Status::Ok();
-  }
+Status AppendDate(const Datum& input, const FilterArgs& args, FilterEnv& env, std::string* out) {
+  if (input.is_nil()) return Status::Ok();
   std::optional<Time> t;
   if (input.is_number() && std::isfinite(input.number)) {
     t = FromMillis(static_cast<int64_t>(std::llround(input.number * 1000)));
@@ -449,8 +446,15 @@ Status ApplyDateFilter(const Datum& input, const FilterArgs& args, FilterEnv& en
   const TimeZone* tz = env.opts->tz != nullptr ? env.opts->tz : UtcZone();
   Datum format_arg = args.at(0);
   std::string_view format = format_arg.is_nil() ? kDefaultFormat : Stringify(format_arg, env.arena);
+  Format(Breakdown(*t, tz), format, out);
+  return Status::Ok();
+}
+
+Status ApplyDateFilter(const Datum& input, const FilterArgs& args, FilterEnv& env, Datum* result) {
+  *result = Datum::Nil();
+  if (input.is_nil()) return Status::Ok();
   std::string* s = env.arena->NewString();
-  Format(Breakdown(*t, tz), format, s);
+  WAYMARK_RETURN_IF_ERROR(AppendDate(input, args, env, s));
   *result = Datum::String(*s);
   return Status::Ok();
 }

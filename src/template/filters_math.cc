@@ -91,8 +91,8 @@ size_t FormatFixed2(double v, char* buf) {
   return len;
 }
 
-// Our money filter: two decimals, with an optional symbol before the digits and the sign before
-// the symbol ("-€3.50"). Appends the text to *out, or returns a render error.
+}  // namespace
+
 Status AppendMoney(const Datum& input, const FilterArgs& args, FilterEnv& env, std::string* out) {
   if (input.is_nil()) return Status::Ok();
   double v = JsToNumber(input);
@@ -111,22 +111,16 @@ Status AppendMoney(const Datum& input, const FilterArgs& args, FilterEnv& env, s
   return Status::Ok();
 }
 
-Status Money(const Datum& input, const FilterArgs& args, FilterEnv& env, Datum* result) {
-  if (input.is_nil()) {
-    *result = Datum::Nil();
-    return Status::Ok();
-  }
-  std::string* s = env.arena->NewString();
-  WAYMARK_RETURN_IF_ERROR(AppendMoney(input, args, env, s));
-  *result = Datum::String(*s);
-  return Status::Ok();
-}
-
-}  // namespace
-
 Status ApplyMathFilter(FilterId id, const Datum& input, const FilterArgs& args, FilterEnv& env,
                        Datum* result) {
-  if (id == FilterId::kMoney) return Money(input, args, env, result);
+  if (id == FilterId::kMoney) {
+    *result = Datum::Nil();
+    if (input.is_nil()) return Status::Ok();
+    std::string* s = env.arena->NewString();
+    WAYMARK_RETURN_IF_ERROR(AppendMoney(input, args, env, s));
+    *result = Datum::String(*s);
+    return Status::Ok();
+  }
   double v = ToNumberOr0(input);
   double a = ToNumberOr0(args.at(0));
   double r = 0;

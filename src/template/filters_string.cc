@@ -299,6 +299,75 @@ void Default(const Datum& input, const FilterArgs& args, Datum* result) {
   *result = use_default ? args.at(0) : input;
 }
 
+// The filters whose result is text built from scratch (AppendsText): appends it to *out.
+Status AppendFromString(FilterId id, std::string_view str, const FilterArgs& args, FilterEnv& env,
+                        std::string* out) {
+  switch (id) {
+    case FilterId::kAppend:
+      out->append(str);
+      out->append(Stringify(args.at(0), env.arena));
+      break;
+    case FilterId::kPrepend:
+      out->append(Stringify(args.at(0), env.arena));
+      out->append(str);
+      break;
+    case FilterId::kUpcase:
+      AppendUpper(str, out);
+      break;
+    case FilterId::kDowncase:
+      AppendLower(str, out);
+      break;
+    case FilterId::kCapitalize:
+      Capitalize(str, out);
+      break;
+    case FilterId::kEscape:
+      Escape(str, false, out);
+      break;
+    case FilterId::kEscapeOnce:
+      Escape(str, true, out);
+      break;
+    case FilterId::kUrlEncode:
+      UrlEncode(str, out);
+      break;
+    case FilterId::kUrlDecode:
+      UrlDecode(str, out);
+      break;
+    case FilterId::kNewlineToBr:
+      NewlineToBr(str, true, out);
+      break;
+    case FilterId::kStripNewlines:
+      NewlineToBr(str, false, out);
+      break;
+    case FilterId::kStripHtml:
+      StripHtml(str, out);
+      break;
+    case FilterId::kReplace:
+    case FilterId::kReplaceFirst:
+    case FilterId::kReplaceLast:
+    case FilterId::kRemove:
+    case FilterId::kRemoveFirst:
+    case FilterId::kRemoveLast: {
+      bool remove =
+          id == FilterId::kRemove || id == FilterId::kRemoveFirst || id == FilterId::kRemoveLast;
+      Which which = (id == FilterId::kReplace || id == FilterId::kRemove) ? Which::kAll
+                    : (id == FilterId::kReplaceFirst || id == FilterId::kRemoveFirst)
+                        ? Which::kFirst
+                        : Which::kLast;
+      std::string_view from = Stringify(args.at(0), env.arena);
+      std::string_view to = remove ? std::string_view() : Stringify(args.at(1), env.arena);
+      if (remove && from.empty()) {
+        out->append(str);  // Removing "" changes nothing.
+      } else {
+        ReplaceInto(str, from, to, which, out);
+      }
+      break;
+    }
+    default:
+      return Status::Internal("filter is not a string filter");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ApplyStringFilter(FilterId id, const Datum& input, const FilterArgs& args, FilterEnv& env,
@@ -329,73 +398,16 @@ Status ApplyStringFilter(FilterId id, const Datum& input, const FilterArgs& args
       break;
     default: {
       std::string* s = Out(env, result);
-      switch (id) {
-        case FilterId::kAppend:
-          s->append(str);
-          s->append(Stringify(args.at(0), env.arena));
-          break;
-        case FilterId::kPrepend:
-          s->append(Stringify(args.at(0), env.arena));
-          s->append(str);
-          break;
-        case FilterId::kUpcase:
-          AppendUpper(str, s);
-          break;
-        case FilterId::kDowncase:
-          AppendLower(str, s);
-          break;
-        case FilterId::kCapitalize:
-          Capitalize(str, s);
-          break;
-        case FilterId::kEscape:
-          Escape(str, false, s);
-          break;
-        case FilterId::kEscapeOnce:
-          Escape(str, true, s);
-          break;
-        case FilterId::kUrlEncode:
-          UrlEncode(str, s);
-          break;
-        case FilterId::kUrlDecode:
-          UrlDecode(str, s);
-          break;
-        case FilterId::kNewlineToBr:
-          NewlineToBr(str, true, s);
-          break;
-        case FilterId::kStripNewlines:
-          NewlineToBr(str, false, s);
-          break;
-        case FilterId::kStripHtml:
-          StripHtml(str, s);
-          break;
-        case FilterId::kReplace:
-        case FilterId::kReplaceFirst:
-        case FilterId::kReplaceLast:
-        case FilterId::kRemove:
-        case FilterId::kRemoveFirst:
-        case FilterId::kRemoveLast: {
-          bool remove = id == FilterId::kRemove || id == FilterId::kRemoveFirst ||
-                        id == FilterId::kRemoveLast;
-          Which which = (id == FilterId::kReplace || id == FilterId::kRemove) ? Which::kAll
-                        : (id == FilterId::kReplaceFirst || id == FilterId::kRemoveFirst)
-                            ? Which::kFirst
-                            : Which::kLast;
-          std::string_view from = Stringify(args.at(0), env.arena);
-          std::string_view to = remove ? std::string_view() : Stringify(args.at(1), env.arena);
-          if (remove && from.empty()) {
-            s->append(str);  // Removing "" changes nothing.
-          } else {
-            ReplaceInto(str, from, to, which, s);
-          }
-          break;
-        }
-        default:
-          return Status::Internal("filter is not a string filter");
-      }
+      WAYMARK_RETURN_IF_ERROR(AppendFromString(id, str, args, env, s));
       Finish(s, result);
     }
   }
   return Status::Ok();
+}
+
+Status AppendStringFilter(FilterId id, const Datum& input, const FilterArgs& args, FilterEnv& env,
+                          std::string* out) {
+  return AppendFromString(id, Stringify(input, env.arena), args, env, out);
 }
 
 }  // namespace waymark::tmpl

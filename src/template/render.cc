@@ -107,7 +107,9 @@ class Renderer {
   bool EvalFiltered(const FilteredExpr& fe, Datum* out);
   bool EvalSteps(const Expr& e, Datum* cur);
   bool EvalRange(const Expr& e, Datum* out);
-  bool ApplyFilters(const FilteredExpr& fe, Datum* cur);
+  // Applies the first `count` filters of `fe` to *cur.
+  bool ApplyFilters(const FilteredExpr& fe, uint32_t count, Datum* cur);
+  bool EvalArgs(const FilterCall& call, Datum* argv);
   Datum Lookup(const Expr& e) const;
   Datum LookupVariable(std::string_view name) const;
   void Assign(std::string_view name, const Datum& value);
@@ -173,11 +175,26 @@ bool Renderer::RenderNode(const Node& node, std::string* out) {
   return true;
 }
 
+// A last filter that builds new text writes it straight into `out`; nothing here can point into
+// `out`, which only a capture binds, once it is complete.
 bool Renderer::RenderOutput(const Node& node, std::string* out) {
   Arena::Mark mark = s_.arena.mark();
+  const FilteredExpr& fe = node.value;
   Datum v;
-  if (!EvalFiltered(node.value, &v)) return false;
-  AppendText(v, out);
+  if (!Eval(fe.expr, &v)) return false;
+  const FilterCall* last =
+      fe.filter_count > 0 ? &impl_.filters[fe.filter_begin + fe.filter_count - 1] : nullptr;
+  if (last != nullptr && AppendsText(last->id)) {
+    if (!ApplyFilters(fe, fe.filter_count - 1, &v)) return false;
+    Datum argv[kMaxFilterArgs];
+    if (!EvalArgs(*last, argv)) return false;
+    FilterArgs args{argv, last->arg_count, last->allow_false};
+    Status st = AppendFilter(last->id, AsFilterValue(v), args, env_, out);
+    if (!st.ok()) return Fail(last->offset, st);
+  } else {
+    if (fe.filter_count > 0 && !ApplyFilters(fe, fe.filter_count, &v)) return false;
+    AppendText(v, out);
+  }
   s_.arena.Release(mark);  // Nothing refers to what the filters made once it is printed.
   return true;
 }
@@ -353,17 +370,22 @@ Datum Renderer::LookupVariable(std::string_view name) const {
 
 bool Renderer::EvalFiltered(const FilteredExpr& fe, Datum* out) {
   if (!Eval(fe.expr, out)) return false;
-  return fe.filter_count == 0 || ApplyFilters(fe, out);
+  return fe.filter_count == 0 || ApplyFilters(fe, fe.filter_count, out);
 }
 
-bool Renderer::ApplyFilters(const FilteredExpr& fe, Datum* cur) {
-  for (uint32_t i = 0; i < fe.filter_count; ++i) {
+bool Renderer::EvalArgs(const FilterCall& call, Datum* argv) {
+  for (uint32_t a = 0; a < call.arg_count; ++a) {
+    if (!Eval(impl_.filter_args[call.arg_begin + a].expr, &argv[a])) return false;
+    argv[a] = AsFilterValue(argv[a]);
+  }
+  return true;
+}
+
+bool Renderer::ApplyFilters(const FilteredExpr& fe, uint32_t count, Datum* cur) {
+  for (uint32_t i = 0; i < count; ++i) {
     const FilterCall& call = impl_.filters[fe.filter_begin + i];
     Datum argv[kMaxFilterArgs];  // The parser checked arg_count against each filter's maximum.
-    for (uint32_t a = 0; a < call.arg_count; ++a) {
-      if (!Eval(impl_.filter_args[call.arg_begin + a].expr, &argv[a])) return false;
-      argv[a] = AsFilterValue(argv[a]);
-    }
+    if (!EvalArgs(call, argv)) return false;
     FilterArgs args{argv, call.arg_count, call.allow_false};
     Datum result;
     Status st = ApplyFilter(call.id, AsFilterValue(*cur), args, env_, &result);

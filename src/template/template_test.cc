@@ -215,6 +215,15 @@ TEST(TemplateTest, RenderErrorsLeaveOutputUntouched) {
   std::string out2;
   EXPECT_FALSE(loop->Render(Cart(), {}, &out2).ok());
   EXPECT_EQ(out2, "");
+
+  // Nor does a last filter that writes its text straight into the output, in a capture or not.
+  Result<Template> money = Template::Parse(
+      "{% capture c %}{{ 'a' | upcase }}{{ 'b' | money: '€' }}{% endcapture %}{{ c }}");
+  ASSERT_TRUE(money.ok());
+  std::string out3 = "kept|";
+  st = money->Render(Cart(), {}, &out3);
+  EXPECT_EQ(st.message(), "1:43: money: 'b' is not a number");
+  EXPECT_EQ(out3, "kept|");
 }
 
 TEST(TemplateTest, ParseErrorsCarryLineAndColumn) {
