@@ -1,5 +1,6 @@
 // String filters. Each takes the input as liquidjs's stringify would (nil is "") and follows the
 // JavaScript string operation liquidjs uses.
+#include <array>
 #include <cmath>
 #include <set>
 
@@ -14,7 +15,14 @@ bool IsAsciiSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
-bool IsHtmlSpecial(char c) { return c == '<' || c == '>' || c == '"' || c == '\'' || c == '&'; }
+// The characters escape replaces, as a table: a lookup per byte instead of five compares.
+constexpr auto kHtmlSpecial = [] {
+  std::array<bool, 256> table{};
+  for (unsigned char c : std::string_view("<>\"'&")) table[c] = true;
+  return table;
+}();
+
+bool IsHtmlSpecial(char c) { return kHtmlSpecial[static_cast<unsigned char>(c)]; }
 
 std::string* Out(FilterEnv& env, Datum* result) {
   std::string* s = env.arena->NewString();

@@ -105,6 +105,7 @@ class Renderer {
 
   bool Eval(int32_t index, Datum* out);
   bool EvalFiltered(const FilteredExpr& fe, Datum* out);
+  bool EvalOperator(const Expr& e, Datum* out);
   bool EvalSteps(const Expr& e, Datum* cur);
   bool EvalRange(const Expr& e, Datum* out);
   // Applies the first `count` filters of `fe` to *cur.
@@ -193,7 +194,11 @@ bool Renderer::RenderOutput(const Node& node, std::string* out) {
     if (!st.ok()) return Fail(last->offset, st);
   } else {
     if (fe.filter_count > 0 && !ApplyFilters(fe, fe.filter_count, &v)) return false;
-    AppendText(v, out);
+    if (v.is_string()) {
+      out->append(v.str);
+    } else {
+      AppendText(v, out);
+    }
   }
   s_.arena.Release(mark);  // Nothing refers to what the filters made once it is printed.
   return true;
@@ -409,8 +414,13 @@ bool Renderer::Eval(int32_t index, Datum* out) {
     case ExprKind::kRange:
       return EvalRange(e, out);
     default:
-      break;
+      return EvalOperator(e, out);
   }
+}
+
+// Kept out of Eval so that the frame for two operands is only set up for operators, not for
+// every variable and literal.
+[[gnu::noinline]] bool Renderer::EvalOperator(const Expr& e, Datum* out) {
   Datum l, r;
   if (!Eval(e.lhs, &l)) return false;
   if (e.kind == ExprKind::kNot) {

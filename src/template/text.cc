@@ -157,12 +157,34 @@ std::string_view JsTrim(std::string_view s, bool left, bool right) {
   return s.substr(begin, end - begin);
 }
 
+namespace {
+
+// Appends s[begin, end), all ASCII, with `map` applied to each byte, writing in place rather than
+// one push_back at a time.
+template <typename Map>
+void AppendAsciiMapped(std::string_view s, size_t begin, size_t end, Map map, std::string* out) {
+  size_t at = out->size();
+  out->resize(at + (end - begin));
+  char* dst = out->data() + at;
+  for (size_t i = begin; i < end; ++i) *dst++ = map(s[i]);
+}
+
+size_t AsciiRunEnd(std::string_view s, size_t from) {
+  while (from < s.size() && static_cast<unsigned char>(s[from]) < 0x80) ++from;
+  return from;
+}
+
+char AsciiUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
+char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+}  // namespace
+
 void AppendUpper(std::string_view s, std::string* out) {
   for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      out->push_back(static_cast<char>((c >= 'a' && c <= 'z') ? c - 32 : c));
-      ++i;
+    size_t ascii_end = AsciiRunEnd(s, i);
+    if (ascii_end > i) {
+      AppendAsciiMapped(s, i, ascii_end, AsciiUpper, out);
+      i = ascii_end;
       continue;
     }
     uint32_t cp;
@@ -177,10 +199,10 @@ void AppendUpper(std::string_view s, std::string* out) {
 
 void AppendLower(std::string_view s, std::string* out) {
   for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      out->push_back(static_cast<char>((c >= 'A' && c <= 'Z') ? c + 32 : c));
-      ++i;
+    size_t ascii_end = AsciiRunEnd(s, i);
+    if (ascii_end > i) {
+      AppendAsciiMapped(s, i, ascii_end, AsciiLower, out);
+      i = ascii_end;
       continue;
     }
     uint32_t cp;
