@@ -56,12 +56,6 @@ std::string_view Arena::Keep(std::string_view s) {
   return *copy;
 }
 
-void Arena::Release(Mark m) {
-  strings_used_ = m.strings;
-  lists_used_ = m.lists;
-  loops_used_ = m.loops;
-}
-
 void Arena::Reset() {
   constexpr size_t kKeep = 16;
   constexpr size_t kMaxKeptCapacity = 1 << 16;

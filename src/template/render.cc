@@ -36,10 +36,10 @@ namespace {
 
 constexpr int64_t kMaxRange = 10'000'000;
 
-// Filters see the nil literal as a plain null, as liquidjs's toValue makes it.
-Datum AsFilterValue(Datum d) {
-  if (d.kind == Datum::Kind::kNilLiteral) d.kind = Datum::Kind::kNull;
-  return d;
+// Filters see the nil literal as a plain null, as liquidjs's toValue makes it. In place, since a
+// copy of a Datum just written field by field stalls (see AssignValue).
+void ToFilterValue(Datum* d) {
+  if (d->kind == Datum::Kind::kNilLiteral) d->kind = Datum::Kind::kNull;
 }
 
 // Where `step` leads from `v` when it names a member of an object or an element of a list that
@@ -108,11 +108,11 @@ class Renderer {
   bool EvalOperator(const Expr& e, Datum* out);
   bool EvalSteps(const Expr& e, Datum* cur);
   bool EvalRange(const Expr& e, Datum* out);
-  // Applies the first `count` filters of `fe` to *cur.
-  bool ApplyFilters(const FilteredExpr& fe, uint32_t count, Datum* cur);
+  // Applies the first `count` filters of `fe` to **cur, alternating between **cur and *spare for
+  // each result rather than copying it back; on return *cur points at the one holding the last.
+  bool ApplyFilters(const FilteredExpr& fe, uint32_t count, Datum** cur, Datum* spare);
   bool EvalArgs(const FilterCall& call, Datum* argv);
-  Datum Lookup(const Expr& e) const;
-  Datum LookupVariable(std::string_view name) const;
+  void Lookup(const Expr& e, Datum* out) const;
   void Assign(std::string_view name, const Datum& value);
   Datum Enumerable(const Datum& d);
   bool Fail(uint32_t offset, const Status& status);
@@ -181,23 +181,25 @@ bool Renderer::RenderNode(const Node& node, std::string* out) {
 bool Renderer::RenderOutput(const Node& node, std::string* out) {
   Arena::Mark mark = s_.arena.mark();
   const FilteredExpr& fe = node.value;
-  Datum v;
+  Datum v, spare;
+  Datum* value = &v;
   if (!Eval(fe.expr, &v)) return false;
   const FilterCall* last =
       fe.filter_count > 0 ? &impl_.filters[fe.filter_begin + fe.filter_count - 1] : nullptr;
   if (last != nullptr && AppendsText(last->id)) {
-    if (!ApplyFilters(fe, fe.filter_count - 1, &v)) return false;
+    if (!ApplyFilters(fe, fe.filter_count - 1, &value, &spare)) return false;
     Datum argv[kMaxFilterArgs];
     if (!EvalArgs(*last, argv)) return false;
     FilterArgs args{argv, last->arg_count, last->allow_false};
-    Status st = AppendFilter(last->id, AsFilterValue(v), args, env_, out);
+    ToFilterValue(value);
+    Status st = AppendFilter(last->id, *value, args, env_, out);
     if (!st.ok()) return Fail(last->offset, st);
   } else {
-    if (fe.filter_count > 0 && !ApplyFilters(fe, fe.filter_count, &v)) return false;
-    if (v.is_string()) {
-      out->append(v.str);
+    if (fe.filter_count > 0 && !ApplyFilters(fe, fe.filter_count, &value, &spare)) return false;
+    if (value->is_string()) {
+      out->append(value->str);
     } else {
-      AppendText(v, out);
+      AppendText(*value, out);
     }
   }
   s_.arena.Release(mark);  // Nothing refers to what the filters made once it is printed.
@@ -299,7 +301,12 @@ bool Renderer::RenderLoopBody(const Node& node, const Datum& items, size_t begin
   for (size_t i = 0; i < count; ++i) {
     size_t index = reversed ? begin + count - 1 - i : begin + i;
     loop->index0 = static_cast<int64_t>(i);
-    s_.loop_vars[slot + 1].value = ListAt(items, index);
+    Datum& item = s_.loop_vars[slot + 1].value;
+    if (items.kind == Datum::Kind::kList) {
+      AssignValue(items.value->as_list()[index], &item);
+    } else {
+      item = ListAt(items, index);
+    }
     if (!(ok = RenderBlock(node.body, out))) break;
     if (flow_ == Flow::kBreak) {
       flow_ = Flow::kNormal;
@@ -352,50 +359,65 @@ void Renderer::Assign(std::string_view name, const Datum& value) {
   s_.assigns.push_back({name, value});
 }
 
-Datum Renderer::Lookup(const Expr& e) const {
+void Renderer::Lookup(const Expr& e, Datum* out) const {
   std::string_view name = e.name;
-  if (e.unbound) return LookupVariable(name);
-  for (size_t i = s_.loop_vars.size(); i-- > 0;) {
-    if (SameName(s_.loop_vars[i].name, name)) return s_.loop_vars[i].value;
+  if (!e.unbound) {
+    for (size_t i = s_.loop_vars.size(); i-- > 0;) {
+      if (SameName(s_.loop_vars[i].name, name)) {
+        *out = s_.loop_vars[i].value;
+        return;
+      }
+    }
+    for (const Binding& b : s_.assigns) {
+      if (SameName(b.name, name)) {
+        *out = b.value;
+        return;
+      }
+    }
+    for (const Binding& b : s_.counters) {
+      if (SameName(b.name, name)) {
+        *out = b.value;
+        return;
+      }
+    }
   }
-  for (const Binding& b : s_.assigns) {
-    if (SameName(b.name, name)) return b.value;
+  const Value* v = vars_.is_object() ? FindMember(vars_, name) : nullptr;
+  if (v != nullptr) {
+    AssignValue(*v, out);
+  } else {
+    *out = Datum::Nil();
   }
-  for (const Binding& b : s_.counters) {
-    if (SameName(b.name, name)) return b.value;
-  }
-  return LookupVariable(name);
-}
-
-Datum Renderer::LookupVariable(std::string_view name) const {
-  if (!vars_.is_object()) return Datum::Nil();
-  const Value* v = FindMember(vars_, name);
-  return v != nullptr ? Datum::Of(*v) : Datum::Nil();
 }
 
 bool Renderer::EvalFiltered(const FilteredExpr& fe, Datum* out) {
   if (!Eval(fe.expr, out)) return false;
-  return fe.filter_count == 0 || ApplyFilters(fe, fe.filter_count, out);
+  if (fe.filter_count == 0) return true;
+  Datum spare;
+  Datum* value = out;
+  if (!ApplyFilters(fe, fe.filter_count, &value, &spare)) return false;
+  if (value != out) *out = *value;
+  return true;
 }
 
 bool Renderer::EvalArgs(const FilterCall& call, Datum* argv) {
   for (uint32_t a = 0; a < call.arg_count; ++a) {
     if (!Eval(impl_.filter_args[call.arg_begin + a].expr, &argv[a])) return false;
-    argv[a] = AsFilterValue(argv[a]);
+    ToFilterValue(&argv[a]);
   }
   return true;
 }
 
-bool Renderer::ApplyFilters(const FilteredExpr& fe, uint32_t count, Datum* cur) {
+bool Renderer::ApplyFilters(const FilteredExpr& fe, uint32_t count, Datum** cur, Datum* spare) {
+  Datum* result = spare;
   for (uint32_t i = 0; i < count; ++i) {
     const FilterCall& call = impl_.filters[fe.filter_begin + i];
     Datum argv[kMaxFilterArgs];  // The parser checked arg_count against each filter's maximum.
     if (!EvalArgs(call, argv)) return false;
     FilterArgs args{argv, call.arg_count, call.allow_false};
-    Datum result;
-    Status st = ApplyFilter(call.id, AsFilterValue(*cur), args, env_, &result);
+    ToFilterValue(*cur);
+    Status st = ApplyFilter(call.id, **cur, args, env_, result);
     if (!st.ok()) return Fail(call.offset, st);
-    *cur = result;
+    std::swap(*cur, result);
   }
   return true;
 }
@@ -407,7 +429,7 @@ bool Renderer::Eval(int32_t index, Datum* out) {
       *out = e.literal;
       return true;
     case ExprKind::kVariable:
-      *out = Lookup(e);
+      Lookup(e, out);
       return e.step_count == 0 || EvalSteps(e, out);
     case ExprKind::kPath:
       return Eval(e.lhs, out) && EvalSteps(e, out);
@@ -474,7 +496,7 @@ bool Renderer::EvalSteps(const Expr& e, Datum* cur) {
       if (next == nullptr) break;
       v = next;
     }
-    *cur = Datum::Of(*v);
+    AssignValue(*v, cur);
   }
   for (; i < e.step_count && !cur->is_nil(); ++i) {
     const PathStep& step = steps[i];
