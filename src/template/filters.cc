@@ -128,34 +128,6 @@ Status ApplyFilter(FilterId id, const Datum& input, const FilterArgs& args, Filt
   }
 }
 
-bool AppendsText(FilterId id) {
-  switch (id) {
-    case FilterId::kAppend:
-    case FilterId::kCapitalize:
-    case FilterId::kDate:
-    case FilterId::kDowncase:
-    case FilterId::kEscape:
-    case FilterId::kEscapeOnce:
-    case FilterId::kMoney:
-    case FilterId::kNewlineToBr:
-    case FilterId::kPrepend:
-    case FilterId::kRemove:
-    case FilterId::kRemoveFirst:
-    case FilterId::kRemoveLast:
-    case FilterId::kReplace:
-    case FilterId::kReplaceFirst:
-    case FilterId::kReplaceLast:
-    case FilterId::kStripHtml:
-    case FilterId::kStripNewlines:
-    case FilterId::kUpcase:
-    case FilterId::kUrlDecode:
-    case FilterId::kUrlEncode:
-      return true;
-    default:
-      return false;
-  }
-}
-
 Status AppendFilter(FilterId id, const Datum& input, const FilterArgs& args, FilterEnv& env,
                     std::string* out) {
   switch (id) {

@@ -104,7 +104,24 @@ Status ApplyFilter(FilterId id, const Datum& input, const FilterArgs& args, Filt
 
 // Whether filter `id` builds its result as new text (escape, upcase, money, date, ...), which
 // AppendFilter can then write straight into the output.
-bool AppendsText(FilterId id);
+inline bool AppendsText(FilterId id) {
+  constexpr FilterId kAppending[] = {
+      FilterId::kAppend,       FilterId::kCapitalize,    FilterId::kDate,
+      FilterId::kDowncase,     FilterId::kEscape,        FilterId::kEscapeOnce,
+      FilterId::kMoney,        FilterId::kNewlineToBr,   FilterId::kPrepend,
+      FilterId::kRemove,       FilterId::kRemoveFirst,   FilterId::kRemoveLast,
+      FilterId::kReplace,      FilterId::kReplaceFirst,  FilterId::kReplaceLast,
+      FilterId::kStripHtml,    FilterId::kStripNewlines, FilterId::kUpcase,
+      FilterId::kUrlDecode,    FilterId::kUrlEncode,
+  };
+  constexpr uint64_t kMask = [&] {
+    uint64_t mask = 0;
+    for (FilterId f : kAppending) mask |= uint64_t{1} << static_cast<unsigned>(f);
+    return mask;
+  }();
+  auto bit = static_cast<unsigned>(id);
+  return bit < 64 && ((kMask >> bit) & 1) != 0;
+}
 
 // For a filter where AppendsText(id): appends to *out the text that printing ApplyFilter's result
 // would, without making the result first. `input` and `args` must not point into *out. On a render

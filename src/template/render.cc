@@ -143,6 +143,12 @@ bool Renderer::RenderBlock(const Block& block, std::string* out) {
 }
 
 bool Renderer::RenderNode(const Node& node, std::string* out) {
+  // Text and output are most nodes; test for them before the jump table of the rest.
+  if (node.kind == NodeKind::kText) {
+    out->append(node.text);
+    return true;
+  }
+  if (node.kind == NodeKind::kOutput) return RenderOutput(node, out);
   switch (node.kind) {
     case NodeKind::kText:
       out->append(node.text);
@@ -401,7 +407,12 @@ bool Renderer::EvalFiltered(const FilteredExpr& fe, Datum* out) {
 
 bool Renderer::EvalArgs(const FilterCall& call, Datum* argv) {
   for (uint32_t a = 0; a < call.arg_count; ++a) {
-    if (!Eval(impl_.filter_args[call.arg_begin + a].expr, &argv[a])) return false;
+    const Expr& e = impl_.exprs[impl_.filter_args[call.arg_begin + a].expr];
+    if (e.kind == ExprKind::kLiteral) {
+      argv[a] = e.literal;  // most arguments: "€", "%B %-d, %Y", 2
+    } else if (!Eval(impl_.filter_args[call.arg_begin + a].expr, &argv[a])) {
+      return false;
+    }
     ToFilterValue(&argv[a]);
   }
   return true;
