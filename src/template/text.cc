@@ -1,5 +1,7 @@
 #include "template/text.h"
 
+#include <cstring>
+
 namespace waymark::tmpl {
 
 size_t DecodeUtf8(std::string_view s, size_t pos, uint32_t* cp) {
@@ -40,9 +42,22 @@ void AppendUtf8(uint32_t cp, std::string* out) {
   }
 }
 
+namespace {
+
+// Whether the 8 bytes at s[pos] are all ASCII (each one code point and one UTF-16 unit).
+bool AsciiWord(std::string_view s, size_t pos) {
+  uint64_t w;
+  std::memcpy(&w, s.data() + pos, sizeof(w));
+  return (w & 0x8080808080808080u) == 0;
+}
+
+}  // namespace
+
 size_t Utf16Length(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) {
+  size_t n = 0, i = 0;
+  for (; i + 8 <= s.size() && AsciiWord(s, i); i += 8) n += 8;
+  for (; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
     if ((c & 0xC0) != 0x80) ++n;  // Each lead byte starts a code point...
     if ((c & 0xF8) == 0xF0) ++n;  // ...and four-byte ones need a surrogate pair.
   }
@@ -50,15 +65,22 @@ size_t Utf16Length(std::string_view s) {
 }
 
 size_t CodePointLength(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  size_t n = 0, i = 0;
+  for (; i + 8 <= s.size() && AsciiWord(s, i); i += 8) n += 8;
+  for (; i < s.size(); ++i) n += (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;
   return n;
 }
 
 size_t AdvanceCodePoints(std::string_view s, size_t from, size_t count) {
   size_t pos = from;
+  while (count >= 8 && pos + 8 <= s.size() && AsciiWord(s, pos)) {
+    pos += 8;
+    count -= 8;
+  }
   uint32_t cp;
-  for (size_t i = 0; i < count && pos < s.size(); ++i) pos += DecodeUtf8(s, pos, &cp);
+  for (; count > 0 && pos < s.size(); --count) {
+    pos += static_cast<unsigned char>(s[pos]) < 0x80 ? 1 : DecodeUtf8(s, pos, &cp);
+  }
   return pos;
 }
 
