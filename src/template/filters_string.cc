@@ -2,6 +2,7 @@
 // JavaScript string operation liquidjs uses.
 #include <array>
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "template/filters.h"
@@ -218,26 +219,38 @@ void StripHtml(std::string_view str, std::string* out) {
   if (i < str.size()) out->append(str.substr(i));
 }
 
+// How many times JavaScript's `for (i = 0; i < n; i++)` runs: n rounded up, none for NaN.
+size_t JsLoopCount(double n) {
+  if (!(n > 0)) return 0;
+  return n >= 1e18 ? std::numeric_limits<size_t>::max() : static_cast<size_t>(std::ceil(n));
+}
+
+// liquidjs's truncate: `l` is compared and counted as JavaScript does with whatever it is, so a
+// fractional length keeps a character more ("abc" | truncate: 2.5 stays "abc").
 void Truncate(const Datum& input, std::string_view str, const FilterArgs& args, FilterEnv& env,
               Datum* result) {
-  double l = args.has(0) && args.at(0).kind != Datum::Kind::kNil ? ToNumberOr0(args.at(0)) : 50;
-  std::string_view ellipsis = args.has(1) ? Stringify(args.at(1), env.arena) : "...";
-  size_t length = CodePointLength(str);
-  if (static_cast<double>(Utf16Length(str)) <= l || static_cast<double>(length) <= l) {
+  double l = args.has(0) && args.at(0).kind != Datum::Kind::kNil ? JsToNumber(args.at(0)) : 50;
+  std::string_view ellipsis =
+      args.at(1).kind != Datum::Kind::kNil ? Stringify(args.at(1), env.arena) : "...";
+  if (static_cast<double>(Utf16Length(str)) <= l ||
+      AdvanceCodePoints(str, 0, JsLoopCount(l)) >= str.size()) {
     *result = input;
     return;
   }
   double keep = std::max(l - static_cast<double>(CodePointLength(ellipsis)), 0.0);
   std::string* s = Out(env, result);
-  s->append(str.substr(0, AdvanceCodePoints(str, 0, static_cast<size_t>(keep))));
+  s->append(str.substr(0, AdvanceCodePoints(str, 0, JsLoopCount(keep))));
   s->append(ellipsis);
   Finish(s, result);
 }
 
+// liquidjs's truncatewords: a count that is not a number keeps no words (the ellipsis alone).
 void TruncateWords(std::string_view str, const FilterArgs& args, FilterEnv& env, Datum* result) {
-  double words = args.has(0) && args.at(0).kind != Datum::Kind::kNil ? ToNumberOr0(args.at(0)) : 15;
-  std::string_view ellipsis = args.has(1) ? Stringify(args.at(1), env.arena) : "...";
-  size_t limit = words <= 0 ? 1 : static_cast<size_t>(std::floor(words));
+  double words = args.has(0) && args.at(0).kind != Datum::Kind::kNil ? JsToNumber(args.at(0)) : 15;
+  std::string_view ellipsis =
+      args.at(1).kind != Datum::Kind::kNil ? Stringify(args.at(1), env.arena) : "...";
+  if (words <= 0) words = 1;
+  size_t limit = JsLoopCount(std::floor(words));
   std::string* s = Out(env, result);
   size_t kept = 0, pos = 0;
   while (kept < limit) {
@@ -297,7 +310,9 @@ void Capitalize(std::string_view str, std::string* out) {
 
 void Default(const Datum& input, const FilterArgs& args, Datum* result) {
   bool use_default;
-  if (input.is_string() || input.is_listlike()) {
+  if (input.kind == Datum::Kind::kEmpty || input.kind == Datum::Kind::kBlank) {
+    use_default = true;  // liquidjs's toValue makes both drops "".
+  } else if (input.is_string() || input.is_listlike()) {
     use_default = input.is_string() ? input.str.empty() : ListSize(input) == 0;
   } else if (input.kind == Datum::Kind::kBool && !input.boolean && args.allow_false) {
     use_default = false;

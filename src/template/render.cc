@@ -42,6 +42,11 @@ void ToFilterValue(Datum* d) {
   if (d->kind == Datum::Kind::kNilLiteral) d->kind = Datum::Kind::kNull;
 }
 
+// The input of filter `id`: json alone sees liquidjs's drops (nil, empty, blank) as they are.
+void ToFilterInput(FilterId id, Datum* d) {
+  if (id != FilterId::kJson) ToFilterValue(d);
+}
+
 // Where `step` leads from `v` when it names a member of an object or an element of a list that
 // exists; null otherwise (GetKey and GetIndex then decide: size, first, last, nil).
 const Value* ValueStep(const Value& v, const PathStep& step) {
@@ -197,7 +202,7 @@ bool Renderer::RenderOutput(const Node& node, std::string* out) {
     Datum argv[kMaxFilterArgs];
     if (!EvalArgs(*last, argv)) return false;
     FilterArgs args{argv, last->arg_count, last->allow_false};
-    ToFilterValue(value);
+    ToFilterInput(last->id, value);
     Status st = AppendFilter(last->id, *value, args, env_, out);
     if (!st.ok()) return Fail(last->offset, st);
   } else {
@@ -277,13 +282,15 @@ bool Renderer::RenderFor(const Node& node, std::string* out) {
   if (node.offset >= 0 && !Eval(node.offset, &offset)) return false;
   Datum items = Enumerable(collection);
 
-  // Modifiers apply in liquidjs's order: offset, then limit, then reversed.
+  // Modifiers apply in liquidjs's order: offset, then limit, then reversed; one whose value is
+  // undefined (a missing variable) does not apply. A negative offset shortens the limit, with its
+  // fraction: offset -1.5 and limit 3 keep one item.
   double size = static_cast<double>(ListSize(items));
   double begin = 0, end = size;
   if (node.offset >= 0) begin = std::min(size, std::max(0.0, std::trunc(ToNumberOr0(offset))));
-  if (node.limit >= 0) {
-    double n = std::trunc(JsToNumber(limit) + std::min(std::trunc(ToNumberOr0(offset)), 0.0));
-    end = std::isnan(n) ? begin : std::min(end, begin + std::max(n, 0.0));
+  if (node.limit >= 0 && limit.kind != Datum::Kind::kNil) {
+    double n = JsToNumber(limit) + std::min(ToNumberOr0(offset), 0.0);
+    end = std::isnan(n) ? begin : std::min(end, begin + std::trunc(std::max(n, 0.0)));
   }
   size_t count = end > begin ? static_cast<size_t>(end - begin) : 0;
   if (count == 0) return RenderBlock(node.else_body, out);
@@ -413,7 +420,10 @@ bool Renderer::EvalArgs(const FilterCall& call, Datum* argv) {
     } else if (!Eval(impl_.filter_args[call.arg_begin + a].expr, &argv[a])) {
       return false;
     }
-    ToFilterValue(&argv[a]);
+    // liquidjs hands filters their arguments as they are; where and reject compare the expected
+    // value with ==, for which the nil literal still matters. The others stringify or convert it.
+    bool expected = a == 1 && (call.id == FilterId::kWhere || call.id == FilterId::kReject);
+    if (!expected) ToFilterValue(&argv[a]);
   }
   return true;
 }
@@ -425,7 +435,7 @@ bool Renderer::ApplyFilters(const FilteredExpr& fe, uint32_t count, Datum** cur,
     Datum argv[kMaxFilterArgs];  // The parser checked arg_count against each filter's maximum.
     if (!EvalArgs(call, argv)) return false;
     FilterArgs args{argv, call.arg_count, call.allow_false};
-    ToFilterValue(*cur);
+    ToFilterInput(call.id, *cur);
     Status st = ApplyFilter(call.id, **cur, args, env_, result);
     if (!st.ok()) return Fail(call.offset, st);
     std::swap(*cur, result);
