@@ -412,7 +412,7 @@ void Format(const Fields& f, std::string_view format, std::string* out) {
       i = p;
       continue;
     }
-    out->append(format.substr(i, pct - i));
+    if (pct > i) out->append(format.substr(i, pct - i));
     spec.c = format[p];
     i = static_cast<unsigned char>(spec.c) < 0x80 ? p + 1 : AdvanceCodePoints(format, p, 1);
     if (!AppendConversion(f, spec, out)) {

@@ -60,9 +60,10 @@ constexpr size_t kFixed2Max = 400;  // The longest fixed form of a double is abo
 // not such a double.
 size_t FormatCents(double v, char* buf) {
   if (!(v < 1e13)) return 0;
-  double cents = std::nearbyint(v * 100);
-  if (cents / 100 != v) return 0;
-  auto c = static_cast<int64_t>(cents);
+  // Rounding half up rather than with nearbyint (a libm call) finds the same c whenever one
+  // exists: v * 100 is then within an ulp of c, far from a half.
+  auto c = static_cast<int64_t>(v * 100 + 0.5);
+  if (static_cast<double>(c) / 100 != v) return 0;
   char* end = std::to_chars(buf, buf + kFixed2Max, c / 100).ptr;
   *end++ = '.';
   *end++ = static_cast<char>('0' + c % 100 / 10);

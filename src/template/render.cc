@@ -100,6 +100,8 @@ class Renderer {
   bool RenderBlock(const Block& block, std::string* out);
   bool RenderNode(const Node& node, std::string* out);
   bool RenderOutput(const Node& node, std::string* out);
+  // Applies the filters of `fe` to *v and prints the result.
+  bool PrintFiltered(const FilteredExpr& fe, Datum* v, std::string* out);
   bool RenderIf(const Node& node, std::string* out);
   bool RenderCase(const Node& node, std::string* out);
   bool RenderFor(const Node& node, std::string* out);
@@ -112,6 +114,7 @@ class Renderer {
   bool EvalFiltered(const FilteredExpr& fe, Datum* out);
   bool EvalOperator(const Expr& e, Datum* out);
   bool EvalSteps(const Expr& e, Datum* cur);
+  bool EvalOtherSteps(const Expr& e, uint32_t first, Datum* cur);
   bool EvalRange(const Expr& e, Datum* out);
   // Applies the first `count` filters of `fe` to **cur, alternating between **cur and *spare for
   // each result rather than copying it back; on return *cur points at the one holding the last.
@@ -187,34 +190,44 @@ bool Renderer::RenderNode(const Node& node, std::string* out) {
   return true;
 }
 
-// A last filter that builds new text writes it straight into `out`; nothing here can point into
-// `out`, which only a capture binds, once it is complete.
 bool Renderer::RenderOutput(const Node& node, std::string* out) {
   Arena::Mark mark = s_.arena.mark();
   const FilteredExpr& fe = node.value;
-  Datum v, spare;
-  Datum* value = &v;
+  Datum v;
   if (!Eval(fe.expr, &v)) return false;
-  const FilterCall* last =
-      fe.filter_count > 0 ? &impl_.filters[fe.filter_begin + fe.filter_count - 1] : nullptr;
-  if (last != nullptr && AppendsText(last->id)) {
-    if (!ApplyFilters(fe, fe.filter_count - 1, &value, &spare)) return false;
-    Datum argv[kMaxFilterArgs];
-    if (!EvalArgs(*last, argv)) return false;
-    FilterArgs args{argv, last->arg_count, last->allow_false};
-    ToFilterInput(last->id, value);
-    Status st = AppendFilter(last->id, *value, args, env_, out);
-    if (!st.ok()) return Fail(last->offset, st);
+  if (fe.filter_count > 0) {
+    if (!PrintFiltered(fe, &v, out)) return false;
+  } else if (v.is_string()) {
+    out->append(v.str);
   } else {
-    if (fe.filter_count > 0 && !ApplyFilters(fe, fe.filter_count, &value, &spare)) return false;
+    AppendText(v, out);
+  }
+  s_.arena.Release(mark);  // Nothing refers to what the filters made once it is printed.
+  return true;
+}
+
+// A last filter that builds new text writes it straight into `out`; nothing here can point into
+// `out`, which only a capture binds, once it is complete.
+bool Renderer::PrintFiltered(const FilteredExpr& fe, Datum* v, std::string* out) {
+  Datum spare;
+  Datum* value = v;
+  const FilterCall& last = impl_.filters[fe.filter_begin + fe.filter_count - 1];
+  if (!AppendsText(last.id)) {
+    if (!ApplyFilters(fe, fe.filter_count, &value, &spare)) return false;
     if (value->is_string()) {
       out->append(value->str);
     } else {
       AppendText(*value, out);
     }
+    return true;
   }
-  s_.arena.Release(mark);  // Nothing refers to what the filters made once it is printed.
-  return true;
+  if (!ApplyFilters(fe, fe.filter_count - 1, &value, &spare)) return false;
+  Datum argv[kMaxFilterArgs];
+  if (!EvalArgs(last, argv)) return false;
+  FilterArgs args{argv, last.arg_count, last.allow_false};
+  ToFilterInput(last.id, value);
+  Status st = AppendFilter(last.id, *value, args, env_, out);
+  return st.ok() || Fail(last.offset, st);
 }
 
 bool Renderer::RenderIf(const Node& node, std::string* out) {
@@ -518,8 +531,15 @@ bool Renderer::EvalSteps(const Expr& e, Datum* cur) {
       v = next;
     }
     AssignValue(*v, cur);
+    if (i == e.step_count) return true;
   }
-  for (; i < e.step_count && !cur->is_nil(); ++i) {
+  return EvalOtherSteps(e, i, cur);
+}
+
+// Kept apart from EvalSteps, whose common case then needs no frame for the Datums made here.
+[[gnu::noinline]] bool Renderer::EvalOtherSteps(const Expr& e, uint32_t first, Datum* cur) {
+  const PathStep* steps = &impl_.steps[e.step_begin];
+  for (uint32_t i = first; i < e.step_count && !cur->is_nil(); ++i) {
     const PathStep& step = steps[i];
     switch (step.kind) {
       case PathStep::Kind::kKey:
