@@ -251,10 +251,12 @@ bool Renderer::RenderCase(const Node& node, std::string* out) {
   Arena::Mark mark = s_.arena.mark();
   Datum subject;
   if (!EvalFiltered(node.value, &subject)) return false;
-  bool hit = false;
+  bool hit = false, rendered = false;
   for (const Branch& b : node.branches) {
     if (b.conds.empty()) {
-      if (!hit && !RenderBlock(b.body, out)) return false;
+      if (hit) continue;
+      rendered = true;
+      if (!RenderBlock(b.body, out)) return false;
       continue;
     }
     for (const FilteredExpr& c : b.conds) {
@@ -267,7 +269,9 @@ bool Renderer::RenderCase(const Node& node, std::string* out) {
     }
     if (flow_ != Flow::kNormal) break;
   }
-  if (!hit) s_.arena.Release(mark);
+  // What the subject and values made can go once no body has run; a body may have captured or
+  // assigned text that lives in the arena.
+  if (!hit && !rendered) s_.arena.Release(mark);
   return true;
 }
 

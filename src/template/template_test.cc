@@ -102,6 +102,14 @@ TEST(TemplateTest, AssignCaptureAndCounters) {
   EXPECT_EQ(Render("{% raw %}{{ x }}{% endraw %}{% comment %}{{ y }}{% endcomment %}"), "{{ x }}");
 }
 
+TEST(TemplateTest, CaseElseKeepsWhatItCaptures) {
+  // The else of a case used to hand its arena text back, so a later filter overwrote the capture.
+  EXPECT_EQ(Render("{% case 1 %}{% when 2 %}two{% else %}{% capture c %}abcdefghijklmnopqrstuvwxyz"
+                   "{% endcapture %}{% endcase %}{% capture d %}{{ 'Q' | upcase }}{% endcapture %}"
+                   "[{{ c }}][{{ c | append: 'x' }}]"),
+            "[abcdefghijklmnopqrstuvwxyz][abcdefghijklmnopqrstuvwxyzx]");
+}
+
 TEST(TemplateTest, WhitespaceControl) {
   EXPECT_EQ(Render("a  {{- 'b' -}}  c"), "abc");
   EXPECT_EQ(Render("<ul>\n  {%- for x in nums %}\n  <li>{{ x }}</li>\n  {%- endfor %}\n</ul>"),
