@@ -87,7 +87,15 @@ class Renderer {
  public:
   Renderer(const Template::Impl& impl, const Value& vars, const RenderOptions& opts,
            Scratch* scratch)
-      : impl_(impl), vars_(vars), opts_(opts), s_(*scratch), env_{&scratch->arena, &opts} {}
+      : impl_(impl),
+        exprs_(impl.exprs.data()),
+        steps_(impl.steps.data()),
+        filters_(impl.filters.data()),
+        filter_args_(impl.filter_args.data()),
+        vars_(vars),
+        opts_(opts),
+        s_(*scratch),
+        env_{&scratch->arena, &opts} {}
 
   Status Run(std::string* out) {
     RenderBlock(impl_.root, out);
@@ -126,6 +134,11 @@ class Renderer {
   bool Fail(uint32_t offset, const Status& status);
 
   const Template::Impl& impl_;
+  // The pools of impl_, one load closer: Eval and the path steps read them all the time.
+  const Expr* exprs_;
+  const PathStep* steps_;
+  const FilterCall* filters_;
+  const FilterArg* filter_args_;
   const Value& vars_;
   const RenderOptions& opts_;
   Scratch& s_;
@@ -211,7 +224,7 @@ bool Renderer::RenderOutput(const Node& node, std::string* out) {
 bool Renderer::PrintFiltered(const FilteredExpr& fe, Datum* v, std::string* out) {
   Datum spare;
   Datum* value = v;
-  const FilterCall& last = impl_.filters[fe.filter_begin + fe.filter_count - 1];
+  const FilterCall& last = filters_[fe.filter_begin + fe.filter_count - 1];
   if (!AppendsText(last.id)) {
     if (!ApplyFilters(fe, fe.filter_count, &value, &spare)) return false;
     if (value->is_string()) {
@@ -431,10 +444,11 @@ bool Renderer::EvalFiltered(const FilteredExpr& fe, Datum* out) {
 
 bool Renderer::EvalArgs(const FilterCall& call, Datum* argv) {
   for (uint32_t a = 0; a < call.arg_count; ++a) {
-    const Expr& e = impl_.exprs[impl_.filter_args[call.arg_begin + a].expr];
+    int32_t index = filter_args_[call.arg_begin + a].expr;
+    const Expr& e = exprs_[index];
     if (e.kind == ExprKind::kLiteral) {
       argv[a] = e.literal;  // most arguments: "€", "%B %-d, %Y", 2
-    } else if (!Eval(impl_.filter_args[call.arg_begin + a].expr, &argv[a])) {
+    } else if (!Eval(index, &argv[a])) {
       return false;
     }
     // liquidjs hands filters their arguments as they are; where and reject compare the expected
@@ -448,7 +462,7 @@ bool Renderer::EvalArgs(const FilterCall& call, Datum* argv) {
 bool Renderer::ApplyFilters(const FilteredExpr& fe, uint32_t count, Datum** cur, Datum* spare) {
   Datum* result = spare;
   for (uint32_t i = 0; i < count; ++i) {
-    const FilterCall& call = impl_.filters[fe.filter_begin + i];
+    const FilterCall& call = filters_[fe.filter_begin + i];
     Datum argv[kMaxFilterArgs];  // The parser checked arg_count against each filter's maximum.
     if (!EvalArgs(call, argv)) return false;
     FilterArgs args{argv, call.arg_count, call.allow_false};
@@ -461,7 +475,7 @@ bool Renderer::ApplyFilters(const FilteredExpr& fe, uint32_t count, Datum** cur,
 }
 
 bool Renderer::Eval(int32_t index, Datum* out) {
-  const Expr& e = impl_.exprs[index];
+  const Expr& e = exprs_[index];
   switch (e.kind) {
     case ExprKind::kLiteral:
       *out = e.literal;
@@ -525,7 +539,7 @@ bool Renderer::Eval(int32_t index, Datum* out) {
 // Walks the steps that stay inside the variables' Values (members found, list indexes in range)
 // on Value pointers; the rest, and every step from other data, goes through GetKey and friends.
 bool Renderer::EvalSteps(const Expr& e, Datum* cur) {
-  const PathStep* steps = &impl_.steps[e.step_begin];
+  const PathStep* steps = steps_ + e.step_begin;
   uint32_t i = 0;
   if (cur->kind == Datum::Kind::kObject || cur->kind == Datum::Kind::kList) {
     const Value* v = cur->value;
@@ -542,7 +556,7 @@ bool Renderer::EvalSteps(const Expr& e, Datum* cur) {
 
 // Kept apart from EvalSteps, whose common case then needs no frame for the Datums made here.
 [[gnu::noinline]] bool Renderer::EvalOtherSteps(const Expr& e, uint32_t first, Datum* cur) {
-  const PathStep* steps = &impl_.steps[e.step_begin];
+  const PathStep* steps = steps_ + e.step_begin;
   for (uint32_t i = first; i < e.step_count && !cur->is_nil(); ++i) {
     const PathStep& step = steps[i];
     switch (step.kind) {
