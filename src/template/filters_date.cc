@@ -6,6 +6,7 @@
 #include <date/date.h>
 #include <date/tz.h>
 
+#include <cassert>
 #include <charconv>
 #include <cmath>
 #include <string>
@@ -79,6 +80,12 @@ struct Piece {
   std::string nested;  // for conversions that expand to a whole format ("%D")
 
   std::string_view Num(int64_t v) {
+    if (v >= 0 && v < 100) {  // days, months, hours, minutes, seconds
+      size_t n = v < 10 ? 1 : 2;
+      buf[0] = static_cast<char>(n == 1 ? '0' + v : '0' + v / 10);
+      buf[1] = static_cast<char>('0' + v % 10);
+      return {buf, n};
+    }
     return {buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof(buf), v).ptr - buf)};
   }
 };
@@ -126,9 +133,12 @@ bool Convert(const Fields& f, char c, bool colon, std::string_view width, Piece*
     int since = (f.weekday - start + 7) % 7;
     return piece->Num((f.yday - 1 - since + 7) / 7);
   };
-  int iso_year = 0, iso_week = 0;
-  if (c == 'g' || c == 'G' || c == 'V') IsoWeek(f, &iso_year, &iso_week);
-  int hour12 = f.hour % 12 == 0 ? 12 : f.hour % 12;
+  auto iso = [&](bool year) {
+    int iso_year = 0, iso_week = 0;
+    IsoWeek(f, &iso_year, &iso_week);
+    return year ? iso_year : iso_week;
+  };
+  auto hour12 = [&] { return f.hour % 12 == 0 ? 12 : f.hour % 12; };
   switch (c) {
     case 'a':
       *text = kDays[f.weekday].substr(0, 3);
@@ -154,10 +164,10 @@ bool Convert(const Fields& f, char c, bool colon, std::string_view width, Piece*
       *text = piece->Num(f.day);
       return true;
     case 'g':
-      *text = piece->Num((iso_year % 100 + 100) % 100);
+      *text = piece->Num((iso(true) % 100 + 100) % 100);
       return true;
     case 'G':
-      *text = piece->Num(iso_year);
+      *text = piece->Num(iso(true));
       return true;
     case 'H':
     case 'k':
@@ -165,7 +175,7 @@ bool Convert(const Fields& f, char c, bool colon, std::string_view width, Piece*
       return true;
     case 'I':
     case 'l':
-      *text = piece->Num(hour12);
+      *text = piece->Num(hour12());
       return true;
     case 'j':
       *text = piece->Num(f.yday);
@@ -204,7 +214,7 @@ bool Convert(const Fields& f, char c, bool colon, std::string_view width, Piece*
       *text = week_of_year(0);
       return true;
     case 'V':
-      *text = piece->Num(iso_week);
+      *text = piece->Num(iso(false));
       return true;
     case 'w':
       *text = piece->Num(f.weekday);
@@ -376,7 +386,10 @@ bool AppendConversion(const Fields& f, const Spec& spec, std::string* out) {
   } else if ((spec.flags & kZeroPad) != 0) {
     pad = '0';
   }
-  size_t len = Utf16Length(text);
+  // Every conversion's text is ASCII (English names, digits, signs, zone names), so its length
+  // in UTF-16 units, which padding counts, is its size.
+  size_t len = text.size();
+  assert(len == Utf16Length(text));
   if (pad == '0' && !text.empty() && text[0] == '-') {
     out->push_back('-');
     text.remove_prefix(1);
