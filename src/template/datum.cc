@@ -391,7 +391,9 @@ bool LiquidCompare(const Datum& a, const Datum& b, char op) {
   bool b_str = b.is_string() || b.kind == Datum::Kind::kObject || b.kind == Datum::Kind::kForloop;
   if (a.is_listlike()) a_str = true;
   if (b.is_listlike()) b_str = true;
-  if (a_str && b_str) {
+  if (a.is_string() && b.is_string()) {
+    c = CompareUtf16(a.str, b.str);  // String(s) is s: no copies, which may allocate
+  } else if (a_str && b_str) {
     std::string sa, sb;
     AppendJsString(a, &sa);
     AppendJsString(b, &sb);
