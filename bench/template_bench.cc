@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "core/time.h"
 #include "core/value.h"
 #include "template/template.h"
 
@@ -118,6 +119,70 @@ void BM_RenderCartEmail(benchmark::State& state) {
   state.counters["output_bytes"] = static_cast<double>(out.size());
 }
 BENCHMARK(BM_RenderCartEmail);
+
+// Renders `text` with `vars` in a loop; the counters say how much text one render makes.
+void RenderLoop(benchmark::State& state, std::string_view text, const Value& vars) {
+  Result<Template> t = Template::Parse(text);
+  if (!t.ok()) {
+    state.SkipWithError(t.status().message().c_str());
+    return;
+  }
+  RenderOptions opts;
+  opts.now = FromMillis(1'709'211'909'000);
+  std::string out;
+  size_t bytes = 0;
+  for (auto _ : state) {
+    out.clear();
+    Status st = t->Render(vars, opts, &out);
+    benchmark::DoNotOptimize(out.data());
+    if (!st.ok()) {
+      state.SkipWithError(st.message().c_str());
+      return;
+    }
+    bytes += out.size();
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+  state.counters["output_bytes"] = static_cast<double>(out.size());
+}
+
+// A push or SMS body: one line, a few variables and filters, a condition.
+void BM_RenderShortText(benchmark::State& state) {
+  RenderLoop(state,
+             "Hi {{ profile.first_name | capitalize | default: 'there' }}, your {{ event.items.size }} "
+             "items ({{ event.total | money: '€' }}) are waiting.{% if profile.tier == 'gold' %} "
+             "Free shipping.{% endif %} {{ message.links.cart }}",
+             CartVars());
+}
+BENCHMARK(BM_RenderShortText);
+
+// A digest: a loop over 20 items with forloop fields, math and string filters, a nested
+// condition and an assign, so that the interpreter rather than the text dominates.
+void BM_RenderDigest(benchmark::State& state) {
+  Value vars = CartVars();
+  Value::List items;
+  for (int i = 0; i < 20; ++i) {
+    Value v = Value::EmptyObject();
+    v.Set("name", "Product number " + std::to_string(i) + " with a longer name");
+    v.Set("price", 3.5 * i + 0.99);
+    v.Set("quantity", i % 4 + 1);
+    v.Set("on_sale", i % 3 == 0);
+    v.Set("added_at", "2024-02-" + std::to_string(10 + i % 18) + "T12:30:00Z");
+    items.push_back(std::move(v));
+  }
+  vars.Find("event")->Set("items", std::move(items));
+  RenderLoop(state, R"({% assign shown = 0 -%}
+{% for item in event.items limit: 15 -%}
+{{ forloop.index }}. {{ item.name | truncate: 24 | escape }} x{{ item.quantity }}
+   {{ item.price | times: item.quantity | money: "$" }}{% if item.on_sale %} (sale){% endif %}
+   added {{ item.added_at | date: "%b %-d" }}{% if forloop.last %} - last{% endif %}
+{% assign shown = shown | plus: 1 -%}
+{% endfor -%}
+{{ shown }} of {{ event.items | size }} shown.
+)",
+             vars);
+}
+BENCHMARK(BM_RenderDigest);
 
 void BM_ParseCartEmail(benchmark::State& state) {
   for (auto _ : state) {

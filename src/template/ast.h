@@ -44,6 +44,9 @@ struct PathStep {
 
 struct Expr {
   ExprKind kind = ExprKind::kLiteral;
+  // kVariable: no tag of the template binds `name` (assign, capture, for, increment, decrement), so
+  // it can only be one of the variables given to Render.
+  bool unbound = false;
   Datum literal;
   std::string_view name;
   uint32_t step_begin = 0, step_count = 0;  // into Impl::steps

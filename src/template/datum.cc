@@ -56,12 +56,6 @@ std::string_view Arena::Keep(std::string_view s) {
   return *copy;
 }
 
-void Arena::Release(Mark m) {
-  strings_used_ = m.strings;
-  lists_used_ = m.lists;
-  loops_used_ = m.loops;
-}
-
 void Arena::Reset() {
   constexpr size_t kKeep = 16;
   constexpr size_t kMaxKeptCapacity = 1 << 16;
@@ -397,7 +391,9 @@ bool LiquidCompare(const Datum& a, const Datum& b, char op) {
   bool b_str = b.is_string() || b.kind == Datum::Kind::kObject || b.kind == Datum::Kind::kForloop;
   if (a.is_listlike()) a_str = true;
   if (b.is_listlike()) b_str = true;
-  if (a_str && b_str) {
+  if (a.is_string() && b.is_string()) {
+    c = CompareUtf16(a.str, b.str);  // String(s) is s: no copies, which may allocate
+  } else if (a_str && b_str) {
     std::string sa, sb;
     AppendJsString(a, &sa);
     AppendJsString(b, &sb);
@@ -473,9 +469,7 @@ Datum ForloopKey(const Forloop& f, std::string_view key) {
 Datum GetKey(const Datum& d, std::string_view key, Arena* arena) {
   switch (d.kind) {
     case Datum::Kind::kObject: {
-      for (const Value::Member& m : d.value->as_object()) {
-        if (SameName(m.first, key)) return Datum::Of(m.second);
-      }
+      if (const Value* member = FindMember(*d.value, key)) return Datum::Of(*member);
       if (key == "size") return Datum::Number(static_cast<double>(d.value->as_object().size()));
       return Datum::Nil();
     }

@@ -128,4 +128,16 @@ Status ApplyFilter(FilterId id, const Datum& input, const FilterArgs& args, Filt
   }
 }
 
+Status AppendFilter(FilterId id, const Datum& input, const FilterArgs& args, FilterEnv& env,
+                    std::string* out) {
+  switch (id) {
+    case FilterId::kMoney:
+      return AppendMoney(input, args, env, out);
+    case FilterId::kDate:
+      return AppendDate(input, args, env, out);
+    default:
+      return AppendStringFilter(id, input, args, env, out);
+  }
+}
+
 }  // namespace waymark::tmpl

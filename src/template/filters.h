@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "core/status.h"
@@ -101,6 +102,33 @@ struct FilterArgs {
 Status ApplyFilter(FilterId id, const Datum& input, const FilterArgs& args, FilterEnv& env,
                    Datum* result);
 
+// Whether filter `id` builds its result as new text (escape, upcase, money, date, ...), which
+// AppendFilter can then write straight into the output.
+inline bool AppendsText(FilterId id) {
+  constexpr FilterId kAppending[] = {
+      FilterId::kAppend,       FilterId::kCapitalize,    FilterId::kDate,
+      FilterId::kDowncase,     FilterId::kEscape,        FilterId::kEscapeOnce,
+      FilterId::kMoney,        FilterId::kNewlineToBr,   FilterId::kPrepend,
+      FilterId::kRemove,       FilterId::kRemoveFirst,   FilterId::kRemoveLast,
+      FilterId::kReplace,      FilterId::kReplaceFirst,  FilterId::kReplaceLast,
+      FilterId::kStripHtml,    FilterId::kStripNewlines, FilterId::kUpcase,
+      FilterId::kUrlDecode,    FilterId::kUrlEncode,
+  };
+  constexpr uint64_t kMask = [&] {
+    uint64_t mask = 0;
+    for (FilterId f : kAppending) mask |= uint64_t{1} << static_cast<unsigned>(f);
+    return mask;
+  }();
+  auto bit = static_cast<unsigned>(id);
+  return bit < 64 && ((kMask >> bit) & 1) != 0;
+}
+
+// For a filter where AppendsText(id): appends to *out the text that printing ApplyFilter's result
+// would, without making the result first. `input` and `args` must not point into *out. On a render
+// error returns it, with *out possibly holding part of the text.
+Status AppendFilter(FilterId id, const Datum& input, const FilterArgs& args, FilterEnv& env,
+                    std::string* out);
+
 // Families, one file each.
 Status ApplyStringFilter(FilterId id, const Datum& input, const FilterArgs& args, FilterEnv& env,
                          Datum* result);
@@ -109,6 +137,11 @@ Status ApplyArrayFilter(FilterId id, const Datum& input, const FilterArgs& args,
 Status ApplyMathFilter(FilterId id, const Datum& input, const FilterArgs& args, FilterEnv& env,
                        Datum* result);
 Status ApplyDateFilter(const Datum& input, const FilterArgs& args, FilterEnv& env, Datum* result);
+// The AppendFilter halves of the families.
+Status AppendStringFilter(FilterId id, const Datum& input, const FilterArgs& args, FilterEnv& env,
+                          std::string* out);
+Status AppendMoney(const Datum& input, const FilterArgs& args, FilterEnv& env, std::string* out);
+Status AppendDate(const Datum& input, const FilterArgs& args, FilterEnv& env, std::string* out);
 
 // The string form liquidjs filters work on (stringify): nil is "", numbers as JavaScript prints
 // them. Returns a view into the input when it already is a string, else into the arena.

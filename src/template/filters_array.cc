@@ -109,7 +109,9 @@ void Where(const Seq& seq, const FilterArgs& args, bool keep, FilterEnv& env, Da
   std::string_view property = Stringify(args.at(0), env.arena);
   for (size_t i = 0; i < seq.size(); ++i) {
     Datum v = ReadPath(seq[i], property, env.arena);
-    bool match = args.has(1) ? LiquidEquals(v, args.at(1)) : v.truthy();
+    // An undefined expected value (a missing variable) tests truthiness, as if it were absent;
+    // the nil literal reaches here unconverted, so `where: "x", nil` keeps items without x.
+    bool match = args.at(1).kind != Datum::Kind::kNil ? LiquidEquals(v, args.at(1)) : v.truthy();
     if (match == keep) out->push_back(seq[i]);
   }
   *result = Datum::Array(out);
@@ -163,6 +165,11 @@ void AppendJson(const Datum& d, std::string* out) {
     case Datum::Kind::kNull:
       out->append("null");
       return;
+    case Datum::Kind::kNilLiteral:
+    case Datum::Kind::kEmpty:
+    case Datum::Kind::kBlank:
+      out->append("{}");  // liquidjs's drops, objects without fields of their own
+      return;
     case Datum::Kind::kString:
       AppendJsonString(d.str, out);
       return;
@@ -209,11 +216,9 @@ Status ApplyArrayFilter(FilterId id, const Datum& input, const FilterArgs& args,
       if (input.is_listlike()) {
         size_t n = ListSize(input);
         *result = n == 0 ? Datum::Nil() : ListAt(input, first ? 0 : n - 1);
-      } else if (input.is_string()) {
-        *result =
-            input.str.empty()
-                ? Datum::Nil()
-                : GetIndex(input, first ? 0 : double(CodePointLength(input.str) - 1), env.arena);
+      } else if (input.is_string() && !input.str.empty()) {
+        // liquidjs takes only what has a length as a list: "" is not one and gives "", like nil.
+        *result = GetIndex(input, first ? 0 : double(CodePointLength(input.str) - 1), env.arena);
       } else {
         *result = Datum::String({});
       }
@@ -239,6 +244,10 @@ Status ApplyArrayFilter(FilterId id, const Datum& input, const FilterArgs& args,
       Slice(input, args, env, result);
       return Status::Ok();
     case FilterId::kJson: {
+      if (input.kind == Datum::Kind::kNil) {
+        *result = Datum::Nil();  // JSON.stringify(undefined) is undefined, which prints nothing.
+        return Status::Ok();
+      }
       std::string* s = env.arena->NewString();
       AppendJson(input, s);
       *result = Datum::String(*s);

@@ -6,6 +6,7 @@
 #include <date/date.h>
 #include <date/tz.h>
 
+#include <cassert>
 #include <charconv>
 #include <cmath>
 #include <string>
@@ -79,6 +80,12 @@ struct Piece {
   std::string nested;  // for conversions that expand to a whole format ("%D")
 
   std::string_view Num(int64_t v) {
+    if (v >= 0 && v < 100) {  // days, months, hours, minutes, seconds
+      size_t n = v < 10 ? 1 : 2;
+      buf[0] = static_cast<char>(n == 1 ? '0' + v : '0' + v / 10);
+      buf[1] = static_cast<char>('0' + v % 10);
+      return {buf, n};
+    }
     return {buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof(buf), v).ptr - buf)};
   }
 };
@@ -126,9 +133,12 @@ bool Convert(const Fields& f, char c, bool colon, std::string_view width, Piece*
     int since = (f.weekday - start + 7) % 7;
     return piece->Num((f.yday - 1 - since + 7) / 7);
   };
-  int iso_year = 0, iso_week = 0;
-  if (c == 'g' || c == 'G' || c == 'V') IsoWeek(f, &iso_year, &iso_week);
-  int hour12 = f.hour % 12 == 0 ? 12 : f.hour % 12;
+  auto iso = [&](bool year) {
+    int iso_year = 0, iso_week = 0;
+    IsoWeek(f, &iso_year, &iso_week);
+    return year ? iso_year : iso_week;
+  };
+  auto hour12 = [&] { return f.hour % 12 == 0 ? 12 : f.hour % 12; };
   switch (c) {
     case 'a':
       *text = kDays[f.weekday].substr(0, 3);
@@ -154,10 +164,10 @@ bool Convert(const Fields& f, char c, bool colon, std::string_view width, Piece*
       *text = piece->Num(f.day);
       return true;
     case 'g':
-      *text = piece->Num((iso_year % 100 + 100) % 100);
+      *text = piece->Num((iso(true) % 100 + 100) % 100);
       return true;
     case 'G':
-      *text = piece->Num(iso_year);
+      *text = piece->Num(iso(true));
       return true;
     case 'H':
     case 'k':
@@ -165,7 +175,7 @@ bool Convert(const Fields& f, char c, bool colon, std::string_view width, Piece*
       return true;
     case 'I':
     case 'l':
-      *text = piece->Num(hour12);
+      *text = piece->Num(hour12());
       return true;
     case 'j':
       *text = piece->Num(f.yday);
@@ -204,7 +214,7 @@ bool Convert(const Fields& f, char c, bool colon, std::string_view width, Piece*
       *text = week_of_year(0);
       return true;
     case 'V':
-      *text = piece->Num(iso_week);
+      *text = piece->Num(iso(false));
       return true;
     case 'w':
       *text = piece->Num(f.weekday);
@@ -288,47 +298,103 @@ size_t DefaultWidth(char c) {
   }
 }
 
-bool IsFlag(char c) { return c == '-' || c == '_' || c == '0' || c == '^' || c == '#' || c == ':'; }
+// The flags of one conversion ("-_0^#:"), as a set of bits.
+enum Flag : unsigned {
+  kNoPad = 1,      // -
+  kSpacePad = 2,   // _
+  kZeroPad = 4,    // 0
+  kUpper = 8,      // ^
+  kSwapCase = 16,  // #
+  kColon = 32,     // :
+};
 
-bool PadsWithSpace(char c) {
-  return std::string_view("aAbBceklpPDFrRT").find(c) != std::string_view::npos;
+unsigned FlagBit(char c) {
+  switch (c) {
+    case '-':
+      return kNoPad;
+    case '_':
+      return kSpacePad;
+    case '0':
+      return kZeroPad;
+    case '^':
+      return kUpper;
+    case '#':
+      return kSwapCase;
+    case ':':
+      return kColon;
+    default:
+      return 0;
+  }
 }
 
-bool Has(std::string_view flags, char flag) { return flags.find(flag) != std::string_view::npos; }
+bool PadsWithSpace(char c) {
+  switch (c) {
+    case 'a':
+    case 'A':
+    case 'b':
+    case 'B':
+    case 'c':
+    case 'e':
+    case 'k':
+    case 'l':
+    case 'p':
+    case 'P':
+    case 'D':
+    case 'F':
+    case 'r':
+    case 'R':
+    case 'T':
+      return true;
+    default:
+      return false;
+  }
+}
 
-// Appends conversion `c` with its flags and width; false when `c` is not a conversion.
-bool AppendConversion(const Fields& f, std::string_view flags, std::string_view width, char c,
-                      std::string* out) {
+// One conversion as written: %[flags][width][E|O]c.
+struct Spec {
+  unsigned flags = 0;
+  std::string_view width;  // the digits as written, for %N
+  size_t min_width = 0;    // 0 when absent
+  char c = 0;
+};
+
+// Appends conversion `spec` with its flags and width; false when spec.c is not a conversion.
+bool AppendConversion(const Fields& f, const Spec& spec, std::string* out) {
   Piece piece;
   std::string_view text;
-  if (!Convert(f, c, Has(flags, ':'), width, &piece, &text)) return false;
+  if (!Convert(f, spec.c, (spec.flags & kColon) != 0, spec.width, &piece, &text)) return false;
   std::string cased;
-  if (!flags.empty() && (Has(flags, '^') || Has(flags, '#'))) {
+  if ((spec.flags & (kUpper | kSwapCase)) != 0) {
     bool has_lower = false;
     for (char ch : text) has_lower = has_lower || (ch >= 'a' && ch <= 'z');
-    if (Has(flags, '^') || has_lower) {
+    if ((spec.flags & kUpper) != 0 || has_lower) {
       AppendUpper(text, &cased);
     } else {
       AppendLower(text, &cased);
     }
     text = cased;
   }
-  char pad = PadsWithSpace(c) ? ' ' : '0';
-  size_t w = 0;
-  if (!width.empty()) std::from_chars(width.data(), width.data() + width.size(), w);
-  if (w == 0) w = DefaultWidth(c);
-  if (Has(flags, '_')) {
+  size_t w = spec.min_width != 0 ? spec.min_width : DefaultWidth(spec.c);
+  if ((spec.flags & kNoPad) != 0) w = 0;
+  if (w == 0) {
+    out->append(text);
+    return true;
+  }
+  char pad = PadsWithSpace(spec.c) ? ' ' : '0';
+  if ((spec.flags & kSpacePad) != 0) {
     pad = ' ';
-  } else if (Has(flags, '0')) {
+  } else if ((spec.flags & kZeroPad) != 0) {
     pad = '0';
   }
-  if (Has(flags, '-')) w = 0;
-  size_t len = Utf16Length(text);
+  // Every conversion's text is ASCII (English names, digits, signs, zone names), so its length
+  // in UTF-16 units, which padding counts, is its size.
+  size_t len = text.size();
+  assert(len == Utf16Length(text));
   if (pad == '0' && !text.empty() && text[0] == '-') {
     out->push_back('-');
     text.remove_prefix(1);
     --len;
-    if (w > 0) --w;
+    --w;
   }
   if (len < w) out->append(w - len, pad);
   out->append(text);
@@ -342,12 +408,14 @@ void Format(const Fields& f, std::string_view format, std::string* out) {
     size_t pct = format.find('%', i);
     if (pct == std::string_view::npos || pct + 1 >= format.size()) break;
     size_t p = pct + 1;
-    size_t flags_begin = p;
-    while (p < format.size() && IsFlag(format[p])) ++p;
-    std::string_view flags = format.substr(flags_begin, p - flags_begin);
+    Spec spec;
+    while (p < format.size() && FlagBit(format[p]) != 0) spec.flags |= FlagBit(format[p++]);
     size_t width_begin = p;
     while (p < format.size() && format[p] >= '0' && format[p] <= '9') ++p;
-    std::string_view width = format.substr(width_begin, p - width_begin);
+    spec.width = format.substr(width_begin, p - width_begin);
+    if (!spec.width.empty()) {
+      std::from_chars(spec.width.data(), spec.width.data() + spec.width.size(), spec.min_width);
+    }
     if (p < format.size() && (format[p] == 'E' || format[p] == 'O') && p + 1 < format.size() &&
         format[p + 1] != '\n') {
       ++p;
@@ -357,9 +425,10 @@ void Format(const Fields& f, std::string_view format, std::string* out) {
       i = p;
       continue;
     }
-    out->append(format.substr(i, pct - i));
-    i = AdvanceCodePoints(format, p, 1);
-    if (!AppendConversion(f, flags, width, format[p], out)) {
+    if (pct > i) out->append(format.substr(i, pct - i));
+    spec.c = format[p];
+    i = static_cast<unsigned char>(spec.c) < 0x80 ? p + 1 : AdvanceCodePoints(format, p, 1);
+    if (!AppendConversion(f, spec, out)) {
       out->append(format.substr(pct, i - pct));  // Unknown conversions stay as written.
     }
   }
@@ -368,11 +437,8 @@ void Format(const Fields& f, std::string_view format, std::string* out) {
 
 }  // namespace
 
-Status ApplyDateFilter(const Datum& input, const FilterArgs& args, FilterEnv& env, Datum* result) {
-  if (input.is_nil()) {
-    *result = Datum::Nil();
-    return Status::Ok();
-  }
+Status AppendDate(const Datum& input, const FilterArgs& args, FilterEnv& env, std::string* out) {
+  if (input.is_nil()) return Status::Ok();
   std::optional<Time> t;
   if (input.is_number() && std::isfinite(input.number)) {
     t = FromMillis(static_cast<int64_t>(std::llround(input.number * 1000)));
@@ -393,8 +459,15 @@ Status ApplyDateFilter(const Datum& input, const FilterArgs& args, FilterEnv& en
   const TimeZone* tz = env.opts->tz != nullptr ? env.opts->tz : UtcZone();
   Datum format_arg = args.at(0);
   std::string_view format = format_arg.is_nil() ? kDefaultFormat : Stringify(format_arg, env.arena);
+  Format(Breakdown(*t, tz), format, out);
+  return Status::Ok();
+}
+
+Status ApplyDateFilter(const Datum& input, const FilterArgs& args, FilterEnv& env, Datum* result) {
+  *result = Datum::Nil();
+  if (input.is_nil()) return Status::Ok();
   std::string* s = env.arena->NewString();
-  Format(Breakdown(*t, tz), format, s);
+  WAYMARK_RETURN_IF_ERROR(AppendDate(input, args, env, s));
   *result = Datum::String(*s);
   return Status::Ok();
 }

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "template/filters.h"
@@ -48,11 +49,32 @@ double Round(double v, double digits) {
   return v < 0 ? -rounded : rounded;
 }
 
-// Appends |v| with exactly two decimals, rounding half up on its shortest decimal form (so 2.675
-// gives 2.68, as a person would expect, not the 2.67 its binary value would round to).
-void AppendFixed2(double v, std::string* out) {
-  char buf[400];  // The longest fixed form of a double is about 330 characters.
-  char* end = std::to_chars(buf + 1, buf + sizeof(buf), std::fabs(v), std::chars_format::fixed).ptr;
+// The money filter's text for |v|: exactly two decimals, rounding half up on the shortest decimal
+// form of v (so 2.675 gives 2.68, as a person would expect, not the 2.67 its binary value would
+// round to). Writes to `buf`, which must hold kFixed2Max bytes, and returns the length.
+constexpr size_t kFixed2Max = 400;  // The longest fixed form of a double is about 330 characters.
+
+// The common case, without printing the shortest form: when v is the double nearest to a whole
+// number of cents c, its shortest form is c / 100 (below 1e13 no other number with at most two
+// decimals rounds to v, and none with fewer significant digits does either). Returns 0 when v is
+// not such a double.
+size_t FormatCents(double v, char* buf) {
+  if (!(v < 1e13)) return 0;
+  // Rounding half up rather than with nearbyint (a libm call) finds the same c whenever one
+  // exists: v * 100 is then within an ulp of c, far from a half.
+  auto c = static_cast<int64_t>(v * 100 + 0.5);
+  if (static_cast<double>(c) / 100 != v) return 0;
+  char* end = std::to_chars(buf, buf + kFixed2Max, c / 100).ptr;
+  *end++ = '.';
+  *end++ = static_cast<char>('0' + c % 100 / 10);
+  *end++ = static_cast<char>('0' + c % 10);
+  return static_cast<size_t>(end - buf);
+}
+
+size_t FormatFixed2(double v, char* buf) {
+  v = std::fabs(v);
+  if (size_t n = FormatCents(v, buf)) return n;
+  char* end = std::to_chars(buf + 1, buf + kFixed2Max, v, std::chars_format::fixed).ptr;
   buf[0] = '0';  // room for a carry
   char* dot = std::find(buf + 1, end, '.');
   if (dot == end) *end++ = '.';
@@ -64,40 +86,42 @@ void AppendFixed2(double v, std::string* out) {
     round_up = buf[i] == '9';
     buf[i] = round_up ? '0' : static_cast<char>(buf[i] + 1);
   }
-  const char* begin = buf[0] == '0' ? buf + 1 : buf;
-  out->append(begin, static_cast<size_t>(end - begin));
+  size_t skip = buf[0] == '0' ? 1 : 0;
+  size_t len = static_cast<size_t>(end - buf) - skip;
+  std::memmove(buf, buf + skip, len);
+  return len;
 }
 
-// Our money filter: two decimals, with an optional symbol before the digits and the sign before
-// the symbol ("-€3.50").
-Status Money(const Datum& input, const FilterArgs& args, FilterEnv& env, Datum* result) {
-  if (input.is_nil()) {
-    *result = Datum::Nil();
-    return Status::Ok();
-  }
+}  // namespace
+
+Status AppendMoney(const Datum& input, const FilterArgs& args, FilterEnv& env, std::string* out) {
+  if (input.is_nil()) return Status::Ok();
   double v = JsToNumber(input);
   if (std::isnan(v) || std::isinf(v) || input.kind == Datum::Kind::kBool) {
     std::string shown;
     AppendJsString(input, &shown);
     return Status::Invalid("money: '" + shown + "' is not a number");
   }
-  std::string* s = env.arena->NewString();
-  size_t sign_at = s->size();
-  s->append(Stringify(args.at(0), env.arena));
-  size_t digits_at = s->size();
-  AppendFixed2(v, s);
-  if (v < 0 && s->find_first_not_of("0.", digits_at) != std::string::npos) {
-    s->insert(sign_at, 1, '-');  // No "-0.00".
+  char digits[kFixed2Max];
+  std::string_view text(digits, FormatFixed2(v, digits));
+  if (v < 0 && text.find_first_not_of("0.") != std::string_view::npos) {
+    out->push_back('-');  // No "-0.00".
   }
-  *result = Datum::String(*s);
+  out->append(Stringify(args.at(0), env.arena));
+  out->append(text);
   return Status::Ok();
 }
 
-}  // namespace
-
 Status ApplyMathFilter(FilterId id, const Datum& input, const FilterArgs& args, FilterEnv& env,
                        Datum* result) {
-  if (id == FilterId::kMoney) return Money(input, args, env, result);
+  if (id == FilterId::kMoney) {
+    *result = Datum::Nil();
+    if (input.is_nil()) return Status::Ok();
+    std::string* s = env.arena->NewString();
+    WAYMARK_RETURN_IF_ERROR(AppendMoney(input, args, env, s));
+    *result = Datum::String(*s);
+    return Status::Ok();
+  }
   double v = ToNumberOr0(input);
   double a = ToNumberOr0(args.at(0));
   double r = 0;

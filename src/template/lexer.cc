@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "template/text.h"
+
 namespace waymark::tmpl {
 
 void LineCol(std::string_view source, size_t offset, int* line, int* col) {
@@ -19,6 +21,35 @@ void LineCol(std::string_view source, size_t offset, int* line, int* col) {
 }
 
 namespace {
+
+// The characters whitespace control removes: liquidjs's blanks, which are the ASCII ones and these
+// (U+FEFF, which JavaScript's \s has, is not among them; U+180E, which it lacks, is).
+bool IsUnicodeBlank(uint32_t cp) {
+  return cp == 0xA0 || cp == 0x1680 || cp == 0x180E || (cp >= 0x2000 && cp <= 0x200A) ||
+         cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+// Byte length of the trimmable character at s[pos], or 0 when there is none.
+size_t TrimmableAt(std::string_view s, size_t pos) {
+  if (pos >= s.size()) return 0;
+  if (static_cast<unsigned char>(s[pos]) < 0x80) return IsBlank(s[pos]) ? 1 : 0;
+  uint32_t cp;
+  size_t len = DecodeUtf8(s, pos, &cp);
+  return len > 1 && IsUnicodeBlank(cp) ? len : 0;  // len 1: an invalid byte, not a blank
+}
+
+// Byte length of the trimmable character that ends at s[end], or 0 when there is none.
+size_t TrimmableBefore(std::string_view s, size_t end) {
+  if (end == 0) return 0;
+  if (static_cast<unsigned char>(s[end - 1]) < 0x80) return IsBlank(s[end - 1]) ? 1 : 0;
+  size_t start = end - 1;
+  while (start > 0 && end - start < 4 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) {
+    --start;
+  }
+  uint32_t cp;
+  size_t len = DecodeUtf8(s, start, &cp);
+  return len > 1 && start + len == end && IsUnicodeBlank(cp) ? len : 0;
+}
 
 class Lexer {
  public:
@@ -151,13 +182,13 @@ class Lexer {
 
   static void TrimEnd(Token* t) {
     if (t->kind != Token::Kind::kText) return;
-    while (!t->text.empty() && IsBlank(t->text.back())) t->text.remove_suffix(1);
+    while (size_t n = TrimmableBefore(t->text, t->text.size())) t->text.remove_suffix(n);
   }
 
   static void TrimStart(Token* t) {
     if (t->kind != Token::Kind::kText) return;
     size_t n = 0;
-    while (n < t->text.size() && IsBlank(t->text[n])) ++n;
+    while (size_t len = TrimmableAt(t->text, n)) n += len;
     t->text.remove_prefix(n);
     t->begin += static_cast<uint32_t>(n);
   }

@@ -1,5 +1,6 @@
 #include "template/parser.h"
 
+#include <algorithm>
 #include <string>
 
 namespace waymark::tmpl {
@@ -16,7 +17,16 @@ bool Parser::Parse(TemplateError* error) {
   error_ = error;
   if (!Tokenize(src_, &tokens_, error)) return false;
   const Token* end = nullptr;
-  return ParseBlock(&impl_->root, {}, &end);
+  if (!ParseBlock(&impl_->root, {}, &end)) return false;
+  MarkUnboundVariables();
+  return true;
+}
+
+void Parser::MarkUnboundVariables() {
+  for (Expr& e : impl_->exprs) {
+    if (e.kind != ExprKind::kVariable) continue;
+    e.unbound = std::find(bound_.begin(), bound_.end(), e.name) == bound_.end();
+  }
 }
 
 bool Parser::ParseBlock(Block* block, std::initializer_list<std::string_view> ends,
@@ -219,6 +229,8 @@ bool Parser::ParseFor(const Token& tag, Block* block) {
   }
   locals_.push_back(n.text);
   locals_.push_back("forloop");
+  Bind(n.text);
+  Bind("forloop");
   const Token* end = nullptr;
   bool ok = ParseBlock(&n.body, {"else", "endfor"}, &end);
   if (ok && end != nullptr && end->name == "else") {
@@ -243,6 +255,7 @@ bool Parser::ParseAssign(const Token& tag, Block* block) {
   ++pos_;
   if (!ParseFilteredExpr(&n.value) || !ExpectEnd()) return false;
   locals_.push_back(n.text);
+  Bind(n.text);
   block->push_back(std::move(n));
   return true;
 }
@@ -260,6 +273,7 @@ bool Parser::ParseCapture(const Token& tag, Block* block) {
   if (!ParseBlock(&n.body, {"endcapture"}, &end)) return false;
   if (end == nullptr) return NotClosed(tag);
   locals_.push_back(n.text);
+  Bind(n.text);
   block->push_back(std::move(n));
   return true;
 }
@@ -272,6 +286,7 @@ bool Parser::ParseCounter(const Token& tag, NodeKind kind, Block* block) {
   if (n.text.empty()) {
     return Fail(tag.begin, "tag '" + std::string(tag.name) + "' expects a variable name");
   }
+  Bind(n.text);
   block->push_back(std::move(n));
   return true;
 }

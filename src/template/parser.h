@@ -58,6 +58,8 @@ class Parser {
   int32_t AddExpr(const Expr& e);
   void RecordVariable(const Expr& e);
   bool IsLocal(std::string_view name) const;
+  void Bind(std::string_view name) { bound_.push_back(name); }
+  void MarkUnboundVariables();
 
   bool Fail(size_t offset, std::string message);
 
@@ -70,6 +72,7 @@ class Parser {
   size_t pos_ = 0, end_ = 0;  // markup being scanned
 
   std::vector<std::string_view> locals_;  // loop variables and assigned names in scope
+  std::vector<std::string_view> bound_;   // every name a tag binds, anywhere in the template
 };
 
 }  // namespace waymark::tmpl

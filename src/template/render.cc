@@ -36,10 +36,29 @@ namespace {
 
 constexpr int64_t kMaxRange = 10'000'000;
 
-// Filters see the nil literal as a plain null, as liquidjs's toValue makes it.
-Datum AsFilterValue(Datum d) {
-  if (d.kind == Datum::Kind::kNilLiteral) d.kind = Datum::Kind::kNull;
-  return d;
+// Filters see the nil literal as a plain null, as liquidjs's toValue makes it. In place, since a
+// copy of a Datum just written field by field stalls (see AssignValue).
+void ToFilterValue(Datum* d) {
+  if (d->kind == Datum::Kind::kNilLiteral) d->kind = Datum::Kind::kNull;
+}
+
+// The input of filter `id`: json alone sees liquidjs's drops (nil, empty, blank) as they are.
+void ToFilterInput(FilterId id, Datum* d) {
+  if (id != FilterId::kJson) ToFilterValue(d);
+}
+
+// Where `step` leads from `v` when it names a member of an object or an element of a list that
+// exists; null otherwise (GetKey and GetIndex then decide: size, first, last, nil).
+const Value* ValueStep(const Value& v, const PathStep& step) {
+  if (step.kind == PathStep::Kind::kKey) return v.is_object() ? FindMember(v, step.key) : nullptr;
+  if (step.kind != PathStep::Kind::kIndex || !v.is_list()) return nullptr;
+  const Value::List& list = v.as_list();
+  double index = step.index;
+  if (index != std::trunc(index)) return nullptr;
+  auto n = static_cast<double>(list.size());
+  if (index < 0) index += n;
+  if (index < 0 || index >= n) return nullptr;
+  return &list[static_cast<size_t>(index)];
 }
 
 struct Binding {
@@ -68,7 +87,15 @@ class Renderer {
  public:
   Renderer(const Template::Impl& impl, const Value& vars, const RenderOptions& opts,
            Scratch* scratch)
-      : impl_(impl), vars_(vars), opts_(opts), s_(*scratch), env_{&scratch->arena, &opts} {}
+      : impl_(impl),
+        exprs_(impl.exprs.data()),
+        steps_(impl.steps.data()),
+        filters_(impl.filters.data()),
+        filter_args_(impl.filter_args.data()),
+        vars_(vars),
+        opts_(opts),
+        s_(*scratch),
+        env_{&scratch->arena, &opts} {}
 
   Status Run(std::string* out) {
     RenderBlock(impl_.root, out);
@@ -81,6 +108,8 @@ class Renderer {
   bool RenderBlock(const Block& block, std::string* out);
   bool RenderNode(const Node& node, std::string* out);
   bool RenderOutput(const Node& node, std::string* out);
+  // Applies the filters of `fe` to *v and prints the result.
+  bool PrintFiltered(const FilteredExpr& fe, Datum* v, std::string* out);
   bool RenderIf(const Node& node, std::string* out);
   bool RenderCase(const Node& node, std::string* out);
   bool RenderFor(const Node& node, std::string* out);
@@ -91,15 +120,25 @@ class Renderer {
 
   bool Eval(int32_t index, Datum* out);
   bool EvalFiltered(const FilteredExpr& fe, Datum* out);
+  bool EvalOperator(const Expr& e, Datum* out);
   bool EvalSteps(const Expr& e, Datum* cur);
+  bool EvalOtherSteps(const Expr& e, uint32_t first, Datum* cur);
   bool EvalRange(const Expr& e, Datum* out);
-  bool ApplyFilters(const FilteredExpr& fe, Datum* cur);
-  Datum Lookup(std::string_view name) const;
+  // Applies the first `count` filters of `fe` to **cur, alternating between **cur and *spare for
+  // each result rather than copying it back; on return *cur points at the one holding the last.
+  bool ApplyFilters(const FilteredExpr& fe, uint32_t count, Datum** cur, Datum* spare);
+  bool EvalArgs(const FilterCall& call, Datum* argv);
+  void Lookup(const Expr& e, Datum* out) const;
   void Assign(std::string_view name, const Datum& value);
   Datum Enumerable(const Datum& d);
   bool Fail(uint32_t offset, const Status& status);
 
   const Template::Impl& impl_;
+  // The pools of impl_, one load closer: Eval and the path steps read them all the time.
+  const Expr* exprs_;
+  const PathStep* steps_;
+  const FilterCall* filters_;
+  const FilterArg* filter_args_;
   const Value& vars_;
   const RenderOptions& opts_;
   Scratch& s_;
@@ -125,6 +164,12 @@ bool Renderer::RenderBlock(const Block& block, std::string* out) {
 }
 
 bool Renderer::RenderNode(const Node& node, std::string* out) {
+  // Text and output are most nodes; test for them before the jump table of the rest.
+  if (node.kind == NodeKind::kText) {
+    out->append(node.text);
+    return true;
+  }
+  if (node.kind == NodeKind::kOutput) return RenderOutput(node, out);
   switch (node.kind) {
     case NodeKind::kText:
       out->append(node.text);
@@ -160,11 +205,42 @@ bool Renderer::RenderNode(const Node& node, std::string* out) {
 
 bool Renderer::RenderOutput(const Node& node, std::string* out) {
   Arena::Mark mark = s_.arena.mark();
+  const FilteredExpr& fe = node.value;
   Datum v;
-  if (!EvalFiltered(node.value, &v)) return false;
-  AppendText(v, out);
+  if (!Eval(fe.expr, &v)) return false;
+  if (fe.filter_count > 0) {
+    if (!PrintFiltered(fe, &v, out)) return false;
+  } else if (v.is_string()) {
+    out->append(v.str);
+  } else {
+    AppendText(v, out);
+  }
   s_.arena.Release(mark);  // Nothing refers to what the filters made once it is printed.
   return true;
+}
+
+// A last filter that builds new text writes it straight into `out`; nothing here can point into
+// `out`, which only a capture binds, once it is complete.
+bool Renderer::PrintFiltered(const FilteredExpr& fe, Datum* v, std::string* out) {
+  Datum spare;
+  Datum* value = v;
+  const FilterCall& last = filters_[fe.filter_begin + fe.filter_count - 1];
+  if (!AppendsText(last.id)) {
+    if (!ApplyFilters(fe, fe.filter_count, &value, &spare)) return false;
+    if (value->is_string()) {
+      out->append(value->str);
+    } else {
+      AppendText(*value, out);
+    }
+    return true;
+  }
+  if (!ApplyFilters(fe, fe.filter_count - 1, &value, &spare)) return false;
+  Datum argv[kMaxFilterArgs];
+  if (!EvalArgs(last, argv)) return false;
+  FilterArgs args{argv, last.arg_count, last.allow_false};
+  ToFilterInput(last.id, value);
+  Status st = AppendFilter(last.id, *value, args, env_, out);
+  return st.ok() || Fail(last.offset, st);
 }
 
 bool Renderer::RenderIf(const Node& node, std::string* out) {
@@ -188,10 +264,12 @@ bool Renderer::RenderCase(const Node& node, std::string* out) {
   Arena::Mark mark = s_.arena.mark();
   Datum subject;
   if (!EvalFiltered(node.value, &subject)) return false;
-  bool hit = false;
+  bool hit = false, rendered = false;
   for (const Branch& b : node.branches) {
     if (b.conds.empty()) {
-      if (!hit && !RenderBlock(b.body, out)) return false;
+      if (hit) continue;
+      rendered = true;
+      if (!RenderBlock(b.body, out)) return false;
       continue;
     }
     for (const FilteredExpr& c : b.conds) {
@@ -204,7 +282,9 @@ bool Renderer::RenderCase(const Node& node, std::string* out) {
     }
     if (flow_ != Flow::kNormal) break;
   }
-  if (!hit) s_.arena.Release(mark);
+  // What the subject and values made can go once no body has run; a body may have captured or
+  // assigned text that lives in the arena.
+  if (!hit && !rendered) s_.arena.Release(mark);
   return true;
 }
 
@@ -232,13 +312,15 @@ bool Renderer::RenderFor(const Node& node, std::string* out) {
   if (node.offset >= 0 && !Eval(node.offset, &offset)) return false;
   Datum items = Enumerable(collection);
 
-  // Modifiers apply in liquidjs's order: offset, then limit, then reversed.
+  // Modifiers apply in liquidjs's order: offset, then limit, then reversed; one whose value is
+  // undefined (a missing variable) does not apply. A negative offset shortens the limit, with its
+  // fraction: offset -1.5 and limit 3 keep one item.
   double size = static_cast<double>(ListSize(items));
   double begin = 0, end = size;
   if (node.offset >= 0) begin = std::min(size, std::max(0.0, std::trunc(ToNumberOr0(offset))));
-  if (node.limit >= 0) {
-    double n = std::trunc(JsToNumber(limit) + std::min(std::trunc(ToNumberOr0(offset)), 0.0));
-    end = std::isnan(n) ? begin : std::min(end, begin + std::max(n, 0.0));
+  if (node.limit >= 0 && limit.kind != Datum::Kind::kNil) {
+    double n = JsToNumber(limit) + std::min(ToNumberOr0(offset), 0.0);
+    end = std::isnan(n) ? begin : std::min(end, begin + std::trunc(std::max(n, 0.0)));
   }
   size_t count = end > begin ? static_cast<size_t>(end - begin) : 0;
   if (count == 0) return RenderBlock(node.else_body, out);
@@ -262,7 +344,12 @@ bool Renderer::RenderLoopBody(const Node& node, const Datum& items, size_t begin
   for (size_t i = 0; i < count; ++i) {
     size_t index = reversed ? begin + count - 1 - i : begin + i;
     loop->index0 = static_cast<int64_t>(i);
-    s_.loop_vars[slot + 1].value = ListAt(items, index);
+    Datum& item = s_.loop_vars[slot + 1].value;
+    if (items.kind == Datum::Kind::kList) {
+      AssignValue(items.value->as_list()[index], &item);
+    } else {
+      item = ListAt(items, index);
+    }
     if (!(ok = RenderBlock(node.body, out))) break;
     if (flow_ == Flow::kBreak) {
       flow_ = Flow::kNormal;
@@ -315,61 +402,99 @@ void Renderer::Assign(std::string_view name, const Datum& value) {
   s_.assigns.push_back({name, value});
 }
 
-Datum Renderer::Lookup(std::string_view name) const {
-  for (size_t i = s_.loop_vars.size(); i-- > 0;) {
-    if (SameName(s_.loop_vars[i].name, name)) return s_.loop_vars[i].value;
+void Renderer::Lookup(const Expr& e, Datum* out) const {
+  std::string_view name = e.name;
+  if (!e.unbound) {
+    for (size_t i = s_.loop_vars.size(); i-- > 0;) {
+      if (SameName(s_.loop_vars[i].name, name)) {
+        *out = s_.loop_vars[i].value;
+        return;
+      }
+    }
+    for (const Binding& b : s_.assigns) {
+      if (SameName(b.name, name)) {
+        *out = b.value;
+        return;
+      }
+    }
+    for (const Binding& b : s_.counters) {
+      if (SameName(b.name, name)) {
+        *out = b.value;
+        return;
+      }
+    }
   }
-  for (const Binding& b : s_.assigns) {
-    if (SameName(b.name, name)) return b.value;
+  const Value* v = vars_.is_object() ? FindMember(vars_, name) : nullptr;
+  if (v != nullptr) {
+    AssignValue(*v, out);
+  } else {
+    *out = Datum::Nil();
   }
-  for (const Binding& b : s_.counters) {
-    if (SameName(b.name, name)) return b.value;
-  }
-  if (!vars_.is_object()) return Datum::Nil();
-  for (const Value::Member& m : vars_.as_object()) {
-    if (SameName(m.first, name)) return Datum::Of(m.second);
-  }
-  return Datum::Nil();
 }
 
 bool Renderer::EvalFiltered(const FilteredExpr& fe, Datum* out) {
   if (!Eval(fe.expr, out)) return false;
-  return fe.filter_count == 0 || ApplyFilters(fe, out);
+  if (fe.filter_count == 0) return true;
+  Datum spare;
+  Datum* value = out;
+  if (!ApplyFilters(fe, fe.filter_count, &value, &spare)) return false;
+  if (value != out) *out = *value;
+  return true;
 }
 
-bool Renderer::ApplyFilters(const FilteredExpr& fe, Datum* cur) {
-  for (uint32_t i = 0; i < fe.filter_count; ++i) {
-    const FilterCall& call = impl_.filters[fe.filter_begin + i];
-    Datum argv[kMaxFilterArgs];  // The parser checked arg_count against each filter's maximum.
-    for (uint32_t a = 0; a < call.arg_count; ++a) {
-      if (!Eval(impl_.filter_args[call.arg_begin + a].expr, &argv[a])) return false;
-      argv[a] = AsFilterValue(argv[a]);
+bool Renderer::EvalArgs(const FilterCall& call, Datum* argv) {
+  for (uint32_t a = 0; a < call.arg_count; ++a) {
+    int32_t index = filter_args_[call.arg_begin + a].expr;
+    const Expr& e = exprs_[index];
+    if (e.kind == ExprKind::kLiteral) {
+      argv[a] = e.literal;  // most arguments: "€", "%B %-d, %Y", 2
+    } else if (!Eval(index, &argv[a])) {
+      return false;
     }
+    // liquidjs hands filters their arguments as they are; where and reject compare the expected
+    // value with ==, for which the nil literal still matters. The others stringify or convert it.
+    bool expected = a == 1 && (call.id == FilterId::kWhere || call.id == FilterId::kReject);
+    if (!expected) ToFilterValue(&argv[a]);
+  }
+  return true;
+}
+
+bool Renderer::ApplyFilters(const FilteredExpr& fe, uint32_t count, Datum** cur, Datum* spare) {
+  Datum* result = spare;
+  for (uint32_t i = 0; i < count; ++i) {
+    const FilterCall& call = filters_[fe.filter_begin + i];
+    Datum argv[kMaxFilterArgs];  // The parser checked arg_count against each filter's maximum.
+    if (!EvalArgs(call, argv)) return false;
     FilterArgs args{argv, call.arg_count, call.allow_false};
-    Datum result;
-    Status st = ApplyFilter(call.id, AsFilterValue(*cur), args, env_, &result);
+    ToFilterInput(call.id, *cur);
+    Status st = ApplyFilter(call.id, **cur, args, env_, result);
     if (!st.ok()) return Fail(call.offset, st);
-    *cur = result;
+    std::swap(*cur, result);
   }
   return true;
 }
 
 bool Renderer::Eval(int32_t index, Datum* out) {
-  const Expr& e = impl_.exprs[index];
+  const Expr& e = exprs_[index];
   switch (e.kind) {
     case ExprKind::kLiteral:
       *out = e.literal;
       return true;
     case ExprKind::kVariable:
-      *out = Lookup(e.name);
+      Lookup(e, out);
       return e.step_count == 0 || EvalSteps(e, out);
     case ExprKind::kPath:
       return Eval(e.lhs, out) && EvalSteps(e, out);
     case ExprKind::kRange:
       return EvalRange(e, out);
     default:
-      break;
+      return EvalOperator(e, out);
   }
+}
+
+// Kept out of Eval so that the frame for two operands is only set up for operators, not for
+// every variable and literal.
+[[gnu::noinline]] bool Renderer::EvalOperator(const Expr& e, Datum* out) {
   Datum l, r;
   if (!Eval(e.lhs, &l)) return false;
   if (e.kind == ExprKind::kNot) {
@@ -411,9 +536,29 @@ bool Renderer::Eval(int32_t index, Datum* out) {
   return true;
 }
 
+// Walks the steps that stay inside the variables' Values (members found, list indexes in range)
+// on Value pointers; the rest, and every step from other data, goes through GetKey and friends.
 bool Renderer::EvalSteps(const Expr& e, Datum* cur) {
-  for (uint32_t i = 0; i < e.step_count && !cur->is_nil(); ++i) {
-    const PathStep& step = impl_.steps[e.step_begin + i];
+  const PathStep* steps = steps_ + e.step_begin;
+  uint32_t i = 0;
+  if (cur->kind == Datum::Kind::kObject || cur->kind == Datum::Kind::kList) {
+    const Value* v = cur->value;
+    for (; i < e.step_count; ++i) {
+      const Value* next = ValueStep(*v, steps[i]);
+      if (next == nullptr) break;
+      v = next;
+    }
+    AssignValue(*v, cur);
+    if (i == e.step_count) return true;
+  }
+  return EvalOtherSteps(e, i, cur);
+}
+
+// Kept apart from EvalSteps, whose common case then needs no frame for the Datums made here.
+[[gnu::noinline]] bool Renderer::EvalOtherSteps(const Expr& e, uint32_t first, Datum* cur) {
+  const PathStep* steps = steps_ + e.step_begin;
+  for (uint32_t i = first; i < e.step_count && !cur->is_nil(); ++i) {
+    const PathStep& step = steps[i];
     switch (step.kind) {
       case PathStep::Kind::kKey:
         *cur = GetKey(*cur, step.key, &s_.arena);

@@ -102,6 +102,14 @@ TEST(TemplateTest, AssignCaptureAndCounters) {
   EXPECT_EQ(Render("{% raw %}{{ x }}{% endraw %}{% comment %}{{ y }}{% endcomment %}"), "{{ x }}");
 }
 
+TEST(TemplateTest, CaseElseKeepsWhatItCaptures) {
+  // The else of a case used to hand its arena text back, so a later filter overwrote the capture.
+  EXPECT_EQ(Render("{% case 1 %}{% when 2 %}two{% else %}{% capture c %}abcdefghijklmnopqrstuvwxyz"
+                   "{% endcapture %}{% endcase %}{% capture d %}{{ 'Q' | upcase }}{% endcapture %}"
+                   "[{{ c }}][{{ c | append: 'x' }}]"),
+            "[abcdefghijklmnopqrstuvwxyz][abcdefghijklmnopqrstuvwxyzx]");
+}
+
 TEST(TemplateTest, WhitespaceControl) {
   EXPECT_EQ(Render("a  {{- 'b' -}}  c"), "abc");
   EXPECT_EQ(Render("<ul>\n  {%- for x in nums %}\n  <li>{{ x }}</li>\n  {%- endfor %}\n</ul>"),
@@ -165,6 +173,13 @@ TEST(TemplateTest, MoneyIsOurs) {
   EXPECT_EQ(Render("{{ 2.675 | money: '$' }} {{ 0.005 | money }} {{ 9.999 | money }}"),
             "$2.68 0.01 10.00");
   EXPECT_EQ(Render("{{ -3.5 | money: '€' }} {{ -0.001 | money }}"), "-€3.50 0.00");
+  // Whole cents take a shorter path than the other values; both round on the shortest form.
+  EXPECT_EQ(Render("{{ 1.005 | money }} {{ 0.015 | money }} {{ 129.9 | money: '€' }}"),
+            "1.01 0.02 €129.90");
+  EXPECT_EQ(Render("{{ 15 | money }} {{ 10000000000000 | money }}"), "15.00 10000000000000.00");
+  EXPECT_EQ(Render("{{ 12345678901234.5 | money }} {{ 9999999999999.995 | money }}"),
+            "12345678901234.50 9999999999999.99");
+  EXPECT_EQ(Render("{{ -0.004 | money: '$' }} {{ 0.1 | plus: 0.2 | money }}"), "$0.00 0.30");
   EXPECT_EQ(Render("{{ '19.9' | money }} [{{ missing | money }}]"), "19.90 []");
   EXPECT_EQ(Render("{{ event.items[0].price | times: 3 | money: '£' }}"), "£59.97");
   EXPECT_EQ(Render("{{ 'abc' | money }}"), "ERROR: 1:12: money: 'abc' is not a number");
@@ -208,6 +223,15 @@ TEST(TemplateTest, RenderErrorsLeaveOutputUntouched) {
   std::string out2;
   EXPECT_FALSE(loop->Render(Cart(), {}, &out2).ok());
   EXPECT_EQ(out2, "");
+
+  // Nor does a last filter that writes its text straight into the output, in a capture or not.
+  Result<Template> money = Template::Parse(
+      "{% capture c %}{{ 'a' | upcase }}{{ 'b' | money: '€' }}{% endcapture %}{{ c }}");
+  ASSERT_TRUE(money.ok());
+  std::string out3 = "kept|";
+  st = money->Render(Cart(), {}, &out3);
+  EXPECT_EQ(st.message(), "1:43: money: 'b' is not a number");
+  EXPECT_EQ(out3, "kept|");
 }
 
 TEST(TemplateTest, ParseErrorsCarryLineAndColumn) {

@@ -1,5 +1,7 @@
 #include "template/text.h"
 
+#include <cstring>
+
 namespace waymark::tmpl {
 
 size_t DecodeUtf8(std::string_view s, size_t pos, uint32_t* cp) {
@@ -40,9 +42,22 @@ void AppendUtf8(uint32_t cp, std::string* out) {
   }
 }
 
+namespace {
+
+// Whether the 8 bytes at s[pos] are all ASCII (each one code point and one UTF-16 unit).
+bool AsciiWord(std::string_view s, size_t pos) {
+  uint64_t w;
+  std::memcpy(&w, s.data() + pos, sizeof(w));
+  return (w & 0x8080808080808080u) == 0;
+}
+
+}  // namespace
+
 size_t Utf16Length(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) {
+  size_t n = 0, i = 0;
+  for (; i + 8 <= s.size() && AsciiWord(s, i); i += 8) n += 8;
+  for (; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
     if ((c & 0xC0) != 0x80) ++n;  // Each lead byte starts a code point...
     if ((c & 0xF8) == 0xF0) ++n;  // ...and four-byte ones need a surrogate pair.
   }
@@ -50,15 +65,22 @@ size_t Utf16Length(std::string_view s) {
 }
 
 size_t CodePointLength(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  size_t n = 0, i = 0;
+  for (; i + 8 <= s.size() && AsciiWord(s, i); i += 8) n += 8;
+  for (; i < s.size(); ++i) n += (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;
   return n;
 }
 
 size_t AdvanceCodePoints(std::string_view s, size_t from, size_t count) {
   size_t pos = from;
+  while (count >= 8 && pos + 8 <= s.size() && AsciiWord(s, pos)) {
+    pos += 8;
+    count -= 8;
+  }
   uint32_t cp;
-  for (size_t i = 0; i < count && pos < s.size(); ++i) pos += DecodeUtf8(s, pos, &cp);
+  for (; count > 0 && pos < s.size(); --count) {
+    pos += static_cast<unsigned char>(s[pos]) < 0x80 ? 1 : DecodeUtf8(s, pos, &cp);
+  }
   return pos;
 }
 
@@ -157,12 +179,34 @@ std::string_view JsTrim(std::string_view s, bool left, bool right) {
   return s.substr(begin, end - begin);
 }
 
+namespace {
+
+// Appends s[begin, end), all ASCII, with `map` applied to each byte, writing in place rather than
+// one push_back at a time.
+template <typename Map>
+void AppendAsciiMapped(std::string_view s, size_t begin, size_t end, Map map, std::string* out) {
+  size_t at = out->size();
+  out->resize(at + (end - begin));
+  char* dst = out->data() + at;
+  for (size_t i = begin; i < end; ++i) *dst++ = map(s[i]);
+}
+
+size_t AsciiRunEnd(std::string_view s, size_t from) {
+  while (from < s.size() && static_cast<unsigned char>(s[from]) < 0x80) ++from;
+  return from;
+}
+
+char AsciiUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
+char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+}  // namespace
+
 void AppendUpper(std::string_view s, std::string* out) {
   for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      out->push_back(static_cast<char>((c >= 'a' && c <= 'z') ? c - 32 : c));
-      ++i;
+    size_t ascii_end = AsciiRunEnd(s, i);
+    if (ascii_end > i) {
+      AppendAsciiMapped(s, i, ascii_end, AsciiUpper, out);
+      i = ascii_end;
       continue;
     }
     uint32_t cp;
@@ -177,10 +221,10 @@ void AppendUpper(std::string_view s, std::string* out) {
 
 void AppendLower(std::string_view s, std::string* out) {
   for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      out->push_back(static_cast<char>((c >= 'A' && c <= 'Z') ? c + 32 : c));
-      ++i;
+    size_t ascii_end = AsciiRunEnd(s, i);
+    if (ascii_end > i) {
+      AppendAsciiMapped(s, i, ascii_end, AsciiLower, out);
+      i = ascii_end;
       continue;
     }
     uint32_t cp;
