@@ -261,7 +261,7 @@ void Shard::ScheduleSegments(ProfileState* ps, Time due) {
 }
 
 void Shard::AdvanceTo(Time t) {
-  while (!timers_.empty() && timers_.top().due <= t) {
+  while (!timers_.empty() && timers_.next_due() <= t) {
     Timer timer = timers_.Pop();
     now_ = std::max(now_, timer.due);
     FireTimer(timer);
