@@ -484,19 +484,20 @@ void Shard::TryEnter(ProfileState* ps, uint32_t journey_index, const Event* trig
   const JourneyDef& j = *jp;
   JourneyStats& stats = results_.journeys[journey_index];
   expr::EvalContext ctx = Context(*ps, trigger, nullptr);
-  // `reason` is the report's category; `detail` only goes to the trace.
-  auto skip = [&](const char* reason, const std::string& detail) {
+  // `reason` is the report's category; `detail()` only goes to the trace, so it is called for
+  // traced profiles only (skips are common: most events of a profile in a journey are one).
+  auto skip = [&](const char* reason, const auto& detail) {
     Bump(&stats.skipped, reason);
-    WM_TRACE(ps, "journey " + j.id + ": not entered, " + detail);
+    WM_TRACE(ps, "journey " + j.id + ": not entered, " + detail());
   };
   // Paused and archived journeys take no new entries; their running instances go on.
   switch (config_->StatusOf(journey_index)) {
     case JourneyStatus::kActive:
       break;
     case JourneyStatus::kPaused:
-      return skip("paused", "the journey is paused");
+      return skip("paused", [] { return "the journey is paused"; });
     case JourneyStatus::kArchived:
-      return skip("archived", "the journey is archived");
+      return skip("archived", [] { return "the journey is archived"; });
   }
 
   if (!j.entry_filter.empty()) {
@@ -510,22 +511,27 @@ void Shard::TryEnter(ProfileState* ps, uint32_t journey_index, const Event* trig
   std::string key;
   if (!j.key.empty()) {
     key = j.key.EvalText(ctx);
-    if (key.empty()) return skip("no key", "key " + Quote(j.key.text()) + " is missing");
+    if (key.empty()) {
+      return skip("no key", [&] { return "key " + Quote(j.key.text()) + " is missing"; });
+    }
   }
   for (const Instance& inst : ps->instances) {
     if (inst.active() && inst.journey->id == j.id && inst.key == key) {
-      return skip("already active",
-                  "already active" + (key.empty() ? std::string() : " for key " + Quote(key)));
+      return skip("already active", [&] {
+        return "already active" + (key.empty() ? std::string() : " for key " + Quote(key));
+      });
     }
   }
   JourneyMemory* mem = ps->Memory(journey_index, key);
   if (j.reentry == JourneyDef::Reentry::kNever && mem->entries > 0) {
-    return skip("re-entry never", "re-entry is never and the profile entered before");
+    return skip("re-entry never",
+                [] { return "re-entry is never and the profile entered before"; });
   }
   if (j.reentry == JourneyDef::Reentry::kCooldown && mem->entries > 0 &&
       now_ < mem->last_entered + j.cooldown) {
-    return skip("re-entry cooldown",
-                "in re-entry cooldown until " + FormatIsoTime(mem->last_entered + j.cooldown));
+    return skip("re-entry cooldown", [&] {
+      return "in re-entry cooldown until " + FormatIsoTime(mem->last_entered + j.cooldown);
+    });
   }
 
   Instance inst;
