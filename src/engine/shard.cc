@@ -774,7 +774,8 @@ void Shard::EmitMessage(ProfileState* ps, Instance* inst, const StepDef& s, int 
   }
   const std::string& channel_id = cfg_.channels[channel].id;
 
-  // Render every part first: a failure sends nothing.
+  // Render every part first: a failure sends nothing. Without an outbox the text is only
+  // checked, so it goes to a buffer reused from one send to the next.
   std::vector<std::pair<std::string, std::string>> parts;
   if (s.template_index >= 0) {
     const TemplateDef& tpl = cfg_.templates[s.template_index];
@@ -782,15 +783,19 @@ void Shard::EmitMessage(ProfileState* ps, Instance* inst, const StepDef& s, int 
     RenderOptions opts;
     opts.tz = ps->profile.tz ? ps->profile.tz : cfg_.settings.default_timezone;
     opts.now = now;
+    thread_local std::string unkept;
+    if (options_.keep_outbox) parts.reserve(tpl.parts.size());
     for (const auto& [name, t] : tpl.parts) {
-      std::string out;
+      std::string kept;
+      std::string& out = options_.keep_outbox ? kept : unkept;
+      out.clear();
       Status st = t.Render(vars, opts, &out);
       if (!st.ok()) {
         Suppress(ps, inst, s, SuppressReason::kRenderError,
                  "template " + Quote(tpl.id) + " part " + name + ": " + st.message());
         return;
       }
-      parts.emplace_back(name, std::move(out));
+      if (options_.keep_outbox) parts.emplace_back(name, std::move(kept));
     }
   }
 
@@ -989,6 +994,7 @@ Value Shard::RenderVars(const TemplateDef& tpl, const ProfileState& ps, const In
                         const StepDef& step, const std::string& message_id,
                         const std::string& promo, int channel) const {
   Value vars = Value::EmptyObject();
+  vars.as_object().reserve(4);  // profile, event, message, journey
   if (tpl.profile.any) vars.Set("profile", ProfileVars(ps.profile, tpl.profile));
   if (tpl.event.any) vars.Set("event", EventVars(inst.trigger.get(), tpl.event));
   if (tpl.message.any) {
