@@ -51,6 +51,7 @@ int Main(int argc, char** argv) {
   uint64_t target = 10'000'000;
   int shards = 1;
   int read_threads = 1;
+  EngineOptions eo;
   bool parse_only = false;
   CLI::App app{"Waymark end-to-end replay benchmark"};
   app.add_option("--config", config_path);
@@ -58,6 +59,8 @@ int Main(int argc, char** argv) {
   app.add_option("--events", target);
   app.add_option("--shards", shards);
   app.add_option("--read-threads", read_threads, "threads for the parse ceiling (default 1)");
+  app.add_option("--batch-size", eo.batch_size, "events handed to a shard at once");
+  app.add_option("--queue-batches", eo.queue_batches, "batches queued per shard");
   app.add_flag("--parse-only", parse_only, "measure reading and parsing only");
   CLI11_PARSE(app, argc, argv);
 
@@ -124,7 +127,6 @@ int Main(int argc, char** argv) {
     return 1;
   }
   long rss_before = PeakRssKb();
-  EngineOptions eo;
   eo.shards = shards;
   eo.keep_outbox = false;  // rendered and counted, not kept: memory is the engine's state
   eo.keep_suppressions = false;

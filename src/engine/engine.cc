@@ -108,8 +108,8 @@ class BatchQueue {
 }  // namespace
 
 struct Engine::Worker {
-  Worker(std::shared_ptr<const Config> config, const ShardOptions& options)
-      : shard(std::move(config), options), queue(64) {}
+  Worker(std::shared_ptr<const Config> config, const ShardOptions& options, size_t queue_batches)
+      : shard(std::move(config), options), queue(std::max<size_t>(1, queue_batches)) {}
 
   void Loop() {
     while (true) {
@@ -155,7 +155,7 @@ Engine::Engine(std::shared_ptr<const Config> config, EngineOptions options)
   so.keep_suppressions = options_.keep_suppressions;
   so.trace = options_.trace.ids.empty() ? nullptr : &options_.trace;
   for (int i = 0; i < options_.shards; ++i) {
-    workers_.push_back(std::make_unique<Worker>(config_, so));
+    workers_.push_back(std::make_unique<Worker>(config_, so, options_.queue_batches));
   }
   for (auto& w : workers_) {
     Worker* raw = w.get();
