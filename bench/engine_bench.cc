@@ -91,7 +91,7 @@ void BM_TimerQueuePushPop(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_TimerQueuePushPop)->Arg(1'000)->Arg(1'000'000);
+BENCHMARK(BM_TimerQueuePushPop)->Arg(1'000)->Arg(100'000)->Arg(1'000'000);
 
 // One event per new profile through a journey that branches, splits, updates the profile and
 // waits: entry, four steps and a timer, all inside Shard::HandleEvent.

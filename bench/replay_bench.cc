@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -49,12 +50,17 @@ int Main(int argc, char** argv) {
   std::string config_path = "examples/retail", data = "../shared/data";
   uint64_t target = 10'000'000;
   int shards = 1;
+  int read_threads = 1;
+  EngineOptions eo;
   bool parse_only = false;
   CLI::App app{"Waymark end-to-end replay benchmark"};
   app.add_option("--config", config_path);
   app.add_option("--data", data);
   app.add_option("--events", target);
   app.add_option("--shards", shards);
+  app.add_option("--read-threads", read_threads, "threads for the parse ceiling (default 1)");
+  app.add_option("--batch-size", eo.batch_size, "events handed to a shard at once");
+  app.add_option("--queue-batches", eo.queue_batches, "batches queued per shard");
   app.add_flag("--parse-only", parse_only, "measure reading and parsing only");
   CLI11_PARSE(app, argc, argv);
 
@@ -73,16 +79,20 @@ int Main(int argc, char** argv) {
     return 1;
   }
 
-  // 1. The ceiling: read and parse the raw bytes into events, nothing else.
+  // 1. The ceiling: read and parse the raw bytes into events, nothing else. With several
+  // threads the file is cut into chunks small enough for each thread to get some.
   std::vector<Event> base;
   ingest::ReadStats stats;
+  ingest::ReadOptions read_options;
+  read_options.threads = std::max(1, read_threads);
+  if (read_threads > 1) read_options.chunk_bytes = bytes.size() / (4 * size_t(read_threads)) + 1;
   auto t0 = Clock::now();
   uint64_t parsed = 0;
   size_t passes = 0;
   while (parsed < std::min<uint64_t>(target, 2'000'000)) {
     ingest::ReadStats s;
     Status st = ingest::ReadEventsBuffer(
-        bytes, csv, &*mapping, ingest::ReadOptions{},
+        bytes, csv, &*mapping, read_options,
         [&](Event&& e) {
           if (passes == 0) base.push_back(std::move(e));
         },
@@ -92,8 +102,9 @@ int Main(int argc, char** argv) {
     ++passes;
   }
   double parse_s = Seconds(t0);
-  std::printf("parse   %zu passes over %zu bytes: %.0f events/s, %.1f MB/s (one core)\n", passes,
-              bytes.size(), parsed / parse_s, passes * bytes.size() / parse_s / 1e6);
+  std::printf("parse   %zu passes over %zu bytes: %.0f events/s, %.1f MB/s (%d thread(s))\n",
+              passes, bytes.size(), parsed / parse_s, passes * bytes.size() / parse_s / 1e6,
+              read_options.threads);
   if (parse_only) return 0;
 
   Time first = base.front().timestamp, last = base.back().timestamp;
@@ -116,7 +127,6 @@ int Main(int argc, char** argv) {
     return 1;
   }
   long rss_before = PeakRssKb();
-  EngineOptions eo;
   eo.shards = shards;
   eo.keep_outbox = false;  // rendered and counted, not kept: memory is the engine's state
   eo.keep_suppressions = false;

@@ -18,6 +18,7 @@ struct ReplayOptions {
   std::vector<std::string> events;
   std::string mapping;
   int shards = 1;
+  int read_threads = 0;  // threads converting input rows; 0: one per core
   std::string outbox;
   std::string suppressions;
   std::string report;                       // JSON report file

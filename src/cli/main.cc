@@ -20,6 +20,9 @@ int main(int argc, char** argv) {
       ->required();
   replay->add_option("--mapping", r.mapping, "CSV column mapping (YAML)");
   replay->add_option("--shards", r.shards, "engine shards (threads)")->check(CLI::Range(1, 256));
+  replay->add_option("--read-threads", r.read_threads,
+                     "threads converting input rows (default: one per core)")
+      ->check(CLI::Range(0, 256));
   replay->add_option("--outbox", r.outbox, "write sends as JSON Lines here");
   replay->add_option("--suppressions", r.suppressions, "write suppressed sends as JSON Lines");
   replay->add_option("--report", r.report, "write the report as JSON here");

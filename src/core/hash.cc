@@ -1,13 +1,13 @@
 #include "core/hash.h"
 
-#include <cstdio>
-
 namespace waymark {
 
 std::string HexId(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
-  return std::string(buf, 16);
+  // By hand rather than snprintf: every message and instance id goes through here.
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) out[size_t(i)] = kDigits[v & 15];
+  return out;
 }
 
 }  // namespace waymark

@@ -1,6 +1,9 @@
 #include "core/local_time.h"
 
+#include <date/tz.h>
 #include <gtest/gtest.h>
+
+#include <random>
 
 namespace waymark {
 namespace {
@@ -55,6 +58,60 @@ TEST(LocalTimeTest, QuietHoursWrapMidnight) {
   // 03:00 local is inside and ends the same day.
   EXPECT_EQ(FormatIsoTime(QuietHoursEnd(At("2026-06-01T01:00:00Z"), berlin, start, end)),
             "2026-06-01T06:00:00Z");
+}
+
+// Conversions take cached offsets; they must agree with the date library everywhere, across
+// transitions too. The references below ask the library directly.
+LocalParts ReferenceLocal(Time t, const TimeZone* tz) {
+  auto local = tz->to_local(t);
+  auto day = std::chrono::floor<date::days>(local);
+  date::year_month_day ymd(day);
+  return LocalParts{int(ymd.year()),
+                    int(unsigned(ymd.month())),
+                    int(unsigned(ymd.day())),
+                    int(date::weekday(day).c_encoding()),
+                    int(std::chrono::floor<std::chrono::minutes>(local - day).count()),
+                    day.time_since_epoch().count()};
+}
+
+Time ReferenceUtc(int64_t day_number, int minute_of_day, const TimeZone* tz) {
+  auto local = date::local_days(date::days(day_number)) + std::chrono::minutes(minute_of_day);
+  auto info = tz->get_info(local);
+  if (info.result == date::local_info::nonexistent) {
+    return std::chrono::time_point_cast<Duration>(info.second.begin);
+  }
+  return Time(std::chrono::duration_cast<Duration>(local.time_since_epoch() - info.first.offset));
+}
+
+TEST(LocalTimeTest, CachedOffsetsAgreeWithTheLibrary) {
+  // Zones with DST, half-hour DST (Lord Howe), a skipped day (Apia, 2011), odd offsets.
+  const char* zones[] = {"UTC",           "America/New_York", "Europe/Berlin",
+                         "Australia/Lord_Howe", "Pacific/Apia", "Asia/Kathmandu",
+                         "America/Sao_Paulo"};
+  std::mt19937_64 rng(7);
+  const int64_t from = ToMillis(At("2009-01-01T00:00:00Z"));
+  const int64_t span = ToMillis(At("2030-01-01T00:00:00Z")) - from;
+  for (const char* name : zones) {
+    const TimeZone* tz = FindTimeZone(name);
+    ASSERT_NE(tz, nullptr) << name;
+    // Random walks in small steps cross transitions with a warm cache; jumps make it miss.
+    int64_t t = from;
+    for (int i = 0; i < 20'000; ++i) {
+      t = i % 100 == 0 ? from + int64_t(rng() % uint64_t(span))
+                       : t + int64_t(rng() % (7 * 3'600'000ull)) - 3 * 3'600'000;
+      Time at = Time(Duration(t));
+      LocalParts got = ToLocal(at, tz), want = ReferenceLocal(at, tz);
+      ASSERT_EQ(got.day_number, want.day_number) << name << " " << FormatIsoTime(at);
+      ASSERT_EQ(got.minute_of_day, want.minute_of_day) << name << " " << FormatIsoTime(at);
+      ASSERT_EQ(got.year, want.year);
+      ASSERT_EQ(got.month, want.month);
+      ASSERT_EQ(got.day, want.day);
+      ASSERT_EQ(got.weekday, want.weekday);
+      int minute = int(rng() % 1440);
+      ASSERT_EQ(LocalToUtc(want.day_number, minute, tz), ReferenceUtc(want.day_number, minute, tz))
+          << name << " day " << want.day_number << " minute " << minute;
+    }
+  }
 }
 
 TEST(LocalTimeTest, ParsesClockTimes) {

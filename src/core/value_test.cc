@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "core/json.h"
 
 namespace waymark {
@@ -39,6 +41,40 @@ TEST(ValueTest, SetReplacesAndMergeOverrides) {
   v.Set("a", 2);
   v.MergeFrom(ParseJson(R"({"b": "x", "a": 3})").value());
   EXPECT_EQ(v.ToJson(), R"({"a":3,"b":"x"})");
+}
+
+TEST(ValueTest, CopiesAndMovesBetweenTypes) {
+  Value s("a string long enough to live on the heap");
+  Value n(2.5);
+  Value o = ParseJson(R"({"k": [1, "two", {"x": null}]})").value();
+  Value copy = o;
+  EXPECT_EQ(copy, o);
+  copy = s;  // object -> string
+  EXPECT_TRUE(copy.is_string());
+  EXPECT_EQ(copy.as_string(), s.as_string());
+  copy = n;  // string -> number
+  EXPECT_EQ(copy.as_number(), 2.5);
+  copy = o;  // number -> object
+  EXPECT_EQ(copy.ToJson(), R"({"k":[1,"two",{"x":null}]})");
+  Value moved = std::move(copy);
+  EXPECT_EQ(moved, o);
+  EXPECT_TRUE(copy.is_object());  // NOLINT(bugprone-use-after-move): moved-from keeps its type
+  moved = Value();
+  EXPECT_TRUE(moved.is_null());
+  Value& self = moved;
+  moved = self;
+  EXPECT_TRUE(moved.is_null());
+}
+
+TEST(ValueTest, EqualityNeedsTheSameType) {
+  EXPECT_NE(Value(1), Value("1"));
+  EXPECT_NE(Value(true), Value(1));
+  EXPECT_EQ(Value(), Value(nullptr));
+  EXPECT_NE(Value(), Value::EmptyObject());
+  double nan = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_NE(Value(nan), Value(nan));
+  EXPECT_EQ(ParseJson(R"({"a":[1,{"b":2}]})").value(), ParseJson(R"({"a":[1,{"b":2}]})").value());
+  EXPECT_NE(ParseJson(R"({"a":1,"b":2})").value(), ParseJson(R"({"b":2,"a":1})").value());
 }
 
 }  // namespace

@@ -44,45 +44,78 @@ struct Command {
   Time data_end{};              // kFinish: the last event's time
 };
 
-// A bounded queue of command batches between the router and one shard thread. The lock is taken
-// once per batch, not per event.
+// A batch of commands for one shard. Batches go back to the router once the shard has run them
+// and are refilled in place: the router then overwrites each command's event, so event memory is
+// allocated and freed on the router's thread (jemalloc frees across threads slowly) and batch
+// storage is not reallocated.
+struct Batch {
+  std::vector<Command> commands;  // commands[0, size) are live; the rest are kept for reuse
+  size_t size = 0;
+
+  bool empty() const { return size == 0; }
+  Command& Add() {
+    if (size == commands.size()) commands.emplace_back();
+    return commands[size++];
+  }
+};
+
+// A bounded queue of command batches between the router and one shard thread, and the way back
+// for spent batches. The lock is taken once per batch, not per event.
 class BatchQueue {
  public:
   explicit BatchQueue(size_t capacity) : capacity_(capacity) {}
 
-  void Push(std::vector<Command> batch) {
+  void Push(Batch batch) {
     std::unique_lock<std::mutex> lock(mu_);
     not_full_.wait(lock, [&] { return queue_.size() < capacity_; });
     queue_.push_back(std::move(batch));
     not_empty_.notify_one();
   }
 
-  std::vector<Command> Pop() {
+  Batch Pop() {
     std::unique_lock<std::mutex> lock(mu_);
     not_empty_.wait(lock, [&] { return !queue_.empty(); });
-    std::vector<Command> batch = std::move(queue_.front());
+    Batch batch = std::move(queue_.front());
     queue_.pop_front();
     not_full_.notify_one();
+    return batch;
+  }
+
+  // Hands a batch the shard has run back to the router.
+  void Recycle(Batch batch) {
+    std::lock_guard<std::mutex> lock(mu_);
+    spent_.push_back(std::move(batch));
+  }
+
+  // A spent batch to refill (size 0), or a new empty one.
+  Batch Reuse() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (spent_.empty()) return Batch();
+    Batch batch = std::move(spent_.back());
+    spent_.pop_back();
+    batch.size = 0;
     return batch;
   }
 
  private:
   std::mutex mu_;
   std::condition_variable not_empty_, not_full_;
-  std::deque<std::vector<Command>> queue_;
+  std::deque<Batch> queue_;
+  std::vector<Batch> spent_;
   size_t capacity_;
 };
 
 }  // namespace
 
 struct Engine::Worker {
-  Worker(std::shared_ptr<const Config> config, const ShardOptions& options)
-      : shard(std::move(config), options), queue(64) {}
+  Worker(std::shared_ptr<const Config> config, const ShardOptions& options, size_t queue_batches)
+      : shard(std::move(config), options), queue(std::max<size_t>(1, queue_batches)) {}
 
   void Loop() {
     while (true) {
-      std::vector<Command> batch = queue.Pop();
-      for (Command& cmd : batch) {
+      Batch batch = queue.Pop();
+      for (size_t i = 0; i < batch.size; ++i) {
+        Command& cmd = batch.commands[i];
         switch (cmd.kind) {
           case Command::Kind::kEvent: {
             std::unique_ptr<ProfileState> absorbed;
@@ -99,13 +132,15 @@ struct Engine::Worker {
             shard.Finish(cmd.until, cmd.data_end);
             return;
         }
+        cmd.merge.reset();  // the slot is shared with another shard: release it here
       }
+      queue.Recycle(std::move(batch));
     }
   }
 
   Shard shard;
   BatchQueue queue;
-  std::vector<Command> pending;
+  Batch pending;
   std::thread thread;
 };
 
@@ -120,8 +155,7 @@ Engine::Engine(std::shared_ptr<const Config> config, EngineOptions options)
   so.keep_suppressions = options_.keep_suppressions;
   so.trace = options_.trace.ids.empty() ? nullptr : &options_.trace;
   for (int i = 0; i < options_.shards; ++i) {
-    workers_.push_back(std::make_unique<Worker>(config_, so));
-    workers_.back()->pending.reserve(options_.batch_size);
+    workers_.push_back(std::make_unique<Worker>(config_, so, options_.queue_batches));
   }
   for (auto& w : workers_) {
     Worker* raw = w.get();
@@ -132,11 +166,10 @@ Engine::Engine(std::shared_ptr<const Config> config, EngineOptions options)
 Engine::~Engine() {
   for (auto& w : workers_) {
     if (w->thread.joinable()) {
-      Command stop;
+      Command& stop = w->pending.Add();
       stop.kind = Command::Kind::kFinish;
       stop.until = kTimeMin;
       stop.data_end = kTimeMin;
-      w->pending.push_back(std::move(stop));
       w->queue.Push(std::move(w->pending));
       w->thread.join();
     }
@@ -151,8 +184,8 @@ void Engine::Flush(size_t shard) {
   Worker& w = *workers_[shard];
   if (w.pending.empty()) return;
   w.queue.Push(std::move(w.pending));
-  w.pending = std::vector<Command>();
-  w.pending.reserve(options_.batch_size);
+  w.pending = w.queue.Reuse();
+  w.pending.commands.reserve(options_.batch_size);
 }
 
 bool Engine::Submit(Event&& e) {
@@ -169,12 +202,11 @@ bool Engine::Submit(Event&& e) {
     // The anonymous profile moves to the known profile's shard and is merged there.
     merge = std::make_shared<MergeSlot>();
     size_t from = ShardOf(d.merge_from);
-    Command extract;
+    Command& extract = workers_[from]->pending.Add();
     extract.kind = Command::Kind::kExtract;
     extract.event.timestamp = e.timestamp;
     extract.key = std::move(d.merge_from);
     extract.merge = merge;
-    workers_[from]->pending.push_back(std::move(extract));
     Flush(from);  // the absorbing shard will wait for this, so it must not sit in a batch
   }
   Route(std::move(e), std::move(d.key), std::move(merge));
@@ -184,23 +216,21 @@ bool Engine::Submit(Event&& e) {
 void Engine::Route(Event&& e, std::string key, std::shared_ptr<MergeSlot> merge) {
   if (key == e.ProfileKey()) key.clear();
   size_t shard = ShardOf(key.empty() ? e.ProfileKey() : key);
-  Command cmd;
+  Worker& w = *workers_[shard];
+  Command& cmd = w.pending.Add();
   cmd.kind = Command::Kind::kEvent;
   cmd.event = std::move(e);
   cmd.key = std::move(key);
   cmd.merge = std::move(merge);
-  Worker& w = *workers_[shard];
-  w.pending.push_back(std::move(cmd));
-  if (w.pending.size() >= options_.batch_size) Flush(shard);
+  if (w.pending.size >= options_.batch_size) Flush(shard);
 }
 
 EngineResults Engine::Finish(Time until) {
   for (size_t i = 0; i < workers_.size(); ++i) {
-    Command fin;
+    Command& fin = workers_[i]->pending.Add();
     fin.kind = Command::Kind::kFinish;
     fin.until = until;
     fin.data_end = last_event_ == kTimeMin ? until : last_event_;
-    workers_[i]->pending.push_back(std::move(fin));
     Flush(i);
   }
   for (auto& w : workers_) w->thread.join();

@@ -11,6 +11,9 @@ void MessageDeduper::Rotate(Time t) {
   while (t >= rotate_at_) {
     previous_ = std::move(current_);
     current_ = absl::flat_hash_set<uint64_t>();
+    // The next window most likely sees as many ids as the last one: size the table once rather
+    // than growing it through a dozen rehashes.
+    current_.reserve(previous_.size());
     rotate_at_ += window_;
     if (previous_.empty() && t >= rotate_at_) {
       // A long gap in time: jump ahead rather than rotating window by window.

@@ -162,20 +162,19 @@ class Evaluator {
         return BoolOp(!IsMissing(Eval(n.a, ev)));
       case Op::kCount: {
         // Outside a comparison with a literal we cannot tell which expiry matters: the oldest.
-        uint64_t count = History(n, 0, nullptr, nullptr);
-        NoteExpiry(n, 1);
-        return Num(double(count));
+        Matches m = History(n);
+        if (m.count > 0) NoteExpiryAt(n, m.first);
+        return Num(double(m.count));
       }
       case Op::kDid: {
-        uint64_t count = History(n, 0, nullptr, nullptr);
-        NoteExpiry(n, count);  // false once the newest match has left the window
-        return BoolOp(count > 0);
+        Matches m = History(n);
+        if (m.count > 0) NoteExpiryAt(n, m.last);  // false once the newest match has left
+        return BoolOp(m.count > 0);
       }
       case Op::kLast: {
-        Time last = kTimeMin;
-        uint64_t count = History(n, 0, nullptr, &last);
-        NoteExpiry(n, count);
-        return TimeOp(last);
+        Matches m = History(n);
+        if (m.count > 0) NoteExpiryAt(n, m.last);
+        return TimeOp(m.newest);
       }
       case Op::kInSegment: {
         size_t idx = size_t(n.num);
@@ -335,36 +334,67 @@ class Evaluator {
     }
   }
 
-  // Counts history entries matching the node. With `kth` > 0, sets `*kth_time` to the time of
-  // the kth-oldest match; with `last`, records the newest match's time.
-  uint64_t History(const Node& n, uint64_t kth, Time* kth_time, Time* last) const {
+  // What a history function found: the matches' count, and the times a caller may need to know
+  // when the result changes as matches leave the window.
+  struct Matches {
+    uint64_t count = 0;
+    Time first = kTimeMax;   // of the first match in history order
+    Time last = kTimeMax;    // of the last match in history order
+    Time newest = kTimeMin;  // the latest of the matches' times
+    // The times (milliseconds) of the first kKept matches in history order, for the kth-oldest
+    // expiry; left uninitialized past `count`.
+    static constexpr uint64_t kKept = 16;
+    int64_t kept[kKept];
+  };
+
+  // Finds the history entries matching the node, in one pass.
+  Matches History(const Node& n) const {
+    Matches m;
     const Profile* p = ctx_.profile;
-    if (p == nullptr) return 0;
+    if (p == nullptr) return m;
     std::string_view name = e_.strings_[n.str];
     Time from = kTimeMin;
     if (n.dur != Duration::max()) from = ctx_.now - n.dur;
     if (n.since_entry) from = std::max(from, ctx_.entered_at);
-    uint64_t count = 0;
     for (const HistoryEntry& h : p->history) {
       if (h.time < from || h.time > ctx_.now || h.name != name) continue;
       if (n.a >= 0) {
         EventView view{h.name, h.time, h.properties.get(), nullptr};
         if (!Test(n.a, &view)) continue;
       }
-      ++count;
-      if (count == kth && kth_time != nullptr) *kth_time = h.time;
-      if (last != nullptr) *last = std::max(*last, h.time);
+      if (m.count < Matches::kKept) m.kept[m.count] = ToMillis(h.time);
+      if (m.count == 0) m.first = h.time;
+      ++m.count;
+      m.last = h.time;
+      m.newest = std::max(m.newest, h.time);
     }
-    return count;
+    return m;
   }
 
-  // A windowed count only shrinks as time passes: its kth-oldest match leaves the window just
-  // after time + window. Records that instant as the next change.
-  void NoteExpiry(const Node& n, uint64_t kth) const {
-    if (ctx_.next_change == nullptr || n.dur == Duration::max() || kth == 0) return;
-    Time t = kTimeMax;
-    History(n, kth, &t, nullptr);
-    if (t == kTimeMax) return;
+  // The time of the kth match (1-based, in history order; k <= count), scanning again only when
+  // it is past the ones History() kept.
+  Time KthMatch(const Node& n, const Matches& m, uint64_t k) const {
+    if (k <= Matches::kKept) return FromMillis(m.kept[k - 1]);
+    std::string_view name = e_.strings_[n.str];
+    Time from = kTimeMin;
+    if (n.dur != Duration::max()) from = ctx_.now - n.dur;
+    if (n.since_entry) from = std::max(from, ctx_.entered_at);
+    uint64_t seen = 0;
+    for (const HistoryEntry& h : ctx_.profile->history) {
+      if (h.time < from || h.time > ctx_.now || h.name != name) continue;
+      if (n.a >= 0) {
+        EventView view{h.name, h.time, h.properties.get(), nullptr};
+        if (!Test(n.a, &view)) continue;
+      }
+      if (++seen == k) return h.time;
+    }
+    return kTimeMax;
+  }
+
+  // A windowed result changes when a match at `t` leaves the window, just after t + window.
+  // Records that instant as the next change.
+  void NoteExpiryAt(const Node& n, Time t) const {
+    if (ctx_.next_change == nullptr || n.dur == Duration::max() || t == kTimeMax) return;
     Time flip = t + n.dur + Duration(1);
     if (flip > ctx_.now) *ctx_.next_change = std::min(*ctx_.next_change, flip);
   }
@@ -392,10 +422,25 @@ class Evaluator {
       }
     };
     bool now = holds(count);
-    for (uint64_t k = 1; k <= count; ++k) {
-      if (holds(count - k) != now) return k;
+    if (op == Op::kEq || op == Op::kNe) {
+      for (uint64_t k = 1; k <= count; ++k) {
+        if (holds(count - k) != now) return k;
+      }
+      return 0;
     }
-    return 0;
+    // An ordering holds on one side of a threshold, so as matches expire it flips at most once:
+    // binary search for the first expiry count at which it has.
+    if (count == 0 || holds(0) == now) return 0;
+    uint64_t lo = 1, hi = count;  // holds(count - hi) != now
+    while (lo < hi) {
+      uint64_t mid = lo + (hi - lo) / 2;
+      if (holds(count - mid) != now) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return lo;
   }
 
   bool Compare(const Node& n, const EventView* ev) const {
@@ -406,9 +451,12 @@ class Evaluator {
     if (count_left || count_right) {
       const Node& count_node = count_left ? na : nb;
       double limit = count_left ? nb.num : na.num;
-      uint64_t count = History(count_node, 0, nullptr, nullptr);
+      Matches m = History(count_node);
+      uint64_t count = m.count;
       uint64_t k = ExpiriesToFlip(n.op, count, limit, count_left);
-      if (k > 0) NoteExpiry(count_node, k);
+      if (k > 0 && ctx_.next_change != nullptr && count_node.dur != Duration::max()) {
+        NoteExpiryAt(count_node, KthMatch(count_node, m, k));
+      }
       Operand c = Num(double(count)), l = Num(limit);
       return CompareOperands(n, count_left ? c : l, count_left ? l : c);
     }

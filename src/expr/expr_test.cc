@@ -118,6 +118,59 @@ TEST_F(ExprTest, HistoryCountsWithWindowAndWhere) {
   EXPECT_EQ(FormatIsoTime(next), "2026-05-05T00:00:00.001Z");
 }
 
+TEST_F(ExprTest, NextChangeOfHistoryFunctionsIsTheFirstFlip) {
+  // Forty views a day apart: the windows below hold more matches than the evaluator keeps times
+  // of in its first pass.
+  for (int i = 0; i < 40; ++i) {
+    Event e;
+    e.name = "Product Viewed";
+    e.timestamp = At("2026-03-20T06:00:00Z") + std::chrono::hours(24 * i);
+    e.properties = Value::EmptyObject();
+    e.properties.Set("category", i % 3 == 0 ? "shoes" : "hats");
+    profile_.ApplyEvent(e, policy_, PurchaseSpec{});
+  }
+  const char* conditions[] = {
+      "count(\"Product Viewed\", within: 30d) >= 3",
+      "count(\"Product Viewed\", within: 30d) >= 25",
+      "count(\"Product Viewed\", within: 30d) > 20",
+      "count(\"Product Viewed\", within: 30d) < 12",
+      "12 <= count(\"Product Viewed\", within: 30d)",
+      "count(\"Product Viewed\", within: 30d) == 20",
+      "count(\"Product Viewed\", within: 30d) != 25",
+      "count(\"Product Viewed\", within: 30d, where: event.category == \"shoes\") >= 4",
+      "did(\"Product Viewed\", within: 20d)",
+      "last(\"Product Viewed\", within: 20d) > now - 50d",
+      "count(\"Product Viewed\", within: 30d) + 0 >= 3",
+  };
+  for (const char* text : conditions) {
+    SCOPED_TRACE(text);
+    auto e = Expr::Compile(text, CompileEnv{});
+    ASSERT_TRUE(e.ok()) << e.status().message();
+    Time next = kTimeMax;
+    ctx_.next_change = &next;
+    bool now_value = e->Test(ctx_);
+    // The first instant after now, with no new events, at which the value differs: values only
+    // change as a view leaves a window, 1 ms past its time + window.
+    EvalContext later = ctx_;
+    later.next_change = nullptr;
+    Time first_flip = kTimeMax;
+    for (const HistoryEntry& h : profile_.history) {
+      for (Duration window : {std::chrono::hours(24 * 20), std::chrono::hours(24 * 30)}) {
+        Time t = h.time + window + Duration(1);
+        if (t <= ctx_.now || t >= first_flip) continue;
+        later.now = t;
+        if (e->Test(later) != now_value) first_flip = t;
+      }
+    }
+    ASSERT_NE(first_flip, kTimeMax);
+    EXPECT_LE(next, first_flip);
+    if (std::string_view(text).find("+ 0") == std::string_view::npos) {
+      EXPECT_EQ(FormatIsoTime(next), FormatIsoTime(first_flip));
+    }
+  }
+  ctx_.next_change = nullptr;
+}
+
 TEST_F(ExprTest, SinceEntryUsesInstanceEntryTime) {
   View("2026-04-20T00:00:00Z", "shoes");
   View("2026-04-30T00:00:00Z", "shoes");

@@ -42,15 +42,21 @@ std::pair<uint64_t, uint64_t> PositionIn(const CsvRecord& record, const char* p)
 // skipped. A quote inside an unquoted field is kept as data.
 class CsvSplitter {
  public:
-  CsvSplitter(std::string_view data, CsvDialect dialect) : data_(data), dialect_(dialect) {}
+  // `lines_before` counts the physical lines that precede `data` in its file (when `data` is a
+  // piece of it that starts a line), so that records carry their line in the file.
+  CsvSplitter(std::string_view data, CsvDialect dialect, uint64_t lines_before = 0)
+      : data_(data), dialect_(dialect), lines_(lines_before) {}
 
   // Fills `record` with the next record; false at the end of input. Views in `record` stay valid
   // until the next call. A record that fails to split comes back with `error` set and is skipped
   // up to the end of its physical line.
   bool Next(CsvRecord* record);
 
-  // Physical lines consumed so far (a final line without a line break counts).
+  // Physical lines consumed so far (a final line without a line break counts), `lines_before`
+  // included.
   uint64_t lines() const { return lines_; }
+  // Bytes of `data` consumed so far: where the next record starts.
+  size_t position() const { return pos_; }
 
  private:
   void SplitSimple(const char* begin, const char* end, CsvRecord* record);

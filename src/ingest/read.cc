@@ -101,9 +101,9 @@ std::string Where(std::string_view path, uint64_t line, uint64_t col) {
 
 std::string HexMessageId(uint64_t hash) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i, hash >>= 4) out[size_t(i)] = kDigits[hash & 15];
-  return out;
+  char buf[16];
+  for (int i = 15; i >= 0; --i, hash >>= 4) buf[i] = kDigits[hash & 15];
+  return std::string(buf, sizeof(buf));
 }
 
 std::string LineMessageId(std::string_view path, uint64_t line) {

@@ -38,6 +38,13 @@ struct ReadStats {
 
 struct ReadOptions {
   bool strict = false;  // stop at the first bad row and return it as the error
+  // Threads that convert rows. With more than one, input larger than `chunk_bytes` is cut at
+  // line breaks into chunks of about that size, converted on that many worker threads and handed
+  // to the sink in input order on the calling thread: events, ids, sources, statistics and bad
+  // row messages are the same as with one thread. Strict mode, and delimited text that contains
+  // its quote character anywhere (a quoted field may span lines), are read on the calling thread.
+  int threads = 1;
+  size_t chunk_bytes = size_t(4) << 20;
 };
 
 using EventSink = std::function<void(Event&&)>;

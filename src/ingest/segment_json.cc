@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/json.h"
+#include "ingest/chunked_read.h"
 
 namespace waymark::ingest {
 
@@ -208,15 +209,18 @@ Result<Event> EventFromSegment(const Value& obj, std::optional<EventType> defaul
   return e;
 }
 
-Status ReadJsonLines(std::string_view data, std::string_view path, const ReadOptions& options,
-                     const EventSink& sink, ReadStats* stats) {
+namespace {
+
+// Reads the lines of `data`, which starts `lines_before` lines into the file.
+Status ReadLines(std::string_view data, uint64_t lines_before, std::string_view path,
+                 const ReadOptions& options, const EventSink& sink, ReadStats* stats) {
   size_t pos = 0;
   while (pos < data.size()) {
     size_t newline = data.find('\n', pos);
     if (newline == std::string_view::npos) newline = data.size();
     std::string_view line = data.substr(pos, newline - pos);
     pos = newline + 1;
-    uint64_t line_number = ++stats->lines;
+    uint64_t line_number = lines_before + ++stats->lines;
     if (IsBlankLine(line)) continue;
     ++stats->rows;
 
@@ -239,6 +243,20 @@ Status ReadJsonLines(std::string_view data, std::string_view path, const ReadOpt
     WAYMARK_RETURN_IF_ERROR(ReportBadRow(options, Where(path, line_number, col), message, stats));
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status ReadJsonLines(std::string_view data, std::string_view path, const ReadOptions& options,
+                     const EventSink& sink, ReadStats* stats) {
+  if (options.threads <= 1 || options.strict || data.size() <= options.chunk_bytes) {
+    return ReadLines(data, 0, path, options, sink, stats);
+  }
+  // A JSON text cannot hold a raw line break, so lines are records and chunks can be read alone.
+  auto read = [&](const LineChunk& chunk, const EventSink& chunk_sink, ReadStats* chunk_stats) {
+    return ReadLines(chunk.data, chunk.lines_before, path, options, chunk_sink, chunk_stats);
+  };
+  return ReadChunks(CutAtLines(data, options.chunk_bytes, 0), options.threads, read, sink, stats);
 }
 
 }  // namespace waymark::ingest

@@ -79,10 +79,15 @@ bool TimeFormat::Parse(std::string_view text, CivilTime* out) const {
   for (const Piece& piece : pieces_) {
     bool ok = true;
     switch (piece.conversion) {
-      case 0:
-        ok = text.substr(pos, piece.literal.size()) == piece.literal;
-        pos += piece.literal.size();
+      case 0: {
+        // Literals are a character or a few ("-", " UTC"): compared in place rather than through
+        // substr and memcmp.
+        size_t len = piece.literal.size();
+        ok = text.size() - pos >= len;
+        for (size_t i = 0; ok && i < len; ++i) ok = text[pos + i] == piece.literal[i];
+        pos += len;
         break;
+      }
       case 'Y':
         ok = ReadNumber(text, &pos, 4, 4, &t.year);
         break;
