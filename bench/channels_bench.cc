@@ -4,27 +4,20 @@
 // ports and stops at exit. A send benchmark whose sink cannot start reports an error and is
 // skipped; the sinks are single-threaded scripts, so those figures bound the client from below.
 #include <benchmark/benchmark.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
-#include <cstdlib>
-#include <fstream>
-#include <memory>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "channels/mime.h"
 #include "channels/smtp_sender.h"
 #include "channels/webhook.h"
-
-extern char** environ;
+#include "sinks.h"
 
 namespace waymark {
 namespace {
+
+using bench::Sink;
+using bench::SmtpSink;
+using bench::WebhookSink;
 
 const Time kNow = FromMillis(1773392700000);
 
@@ -70,62 +63,6 @@ void BM_SignWebhook(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * state.range(0));
 }
 BENCHMARK(BM_SignWebhook)->Arg(256)->Arg(1024)->Arg(16384);
-
-// A sink process started from tests/channels, killed when the benchmark exits.
-class Sink {
- public:
-  static std::unique_ptr<Sink> Start(std::vector<std::string> argv) {
-    char dir_template[] = "/tmp/waymark-bench-XXXXXX";
-    if (mkdtemp(dir_template) == nullptr) return nullptr;
-    auto sink = std::unique_ptr<Sink>(new Sink(dir_template));
-    argv.insert(argv.end(), {"--port-file", sink->dir_ + "/port", "--max-seconds", "900"});
-    std::vector<char*> args;
-    for (std::string& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    if (posix_spawn(&sink->pid_, args[0], nullptr, nullptr, args.data(), environ) != 0) {
-      return nullptr;
-    }
-    // Startup is wall-clock by nature: poll for the port file for up to 15 s.
-    for (int i = 0; i < 300; ++i) {
-      std::ifstream in(sink->dir_ + "/port");
-      if (in >> sink->port_) return sink;
-      if (waitpid(sink->pid_, nullptr, WNOHANG) == sink->pid_) {
-        sink->pid_ = 0;
-        return nullptr;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return nullptr;
-  }
-  ~Sink() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
-    std::remove((dir_ + "/port").c_str());
-    rmdir(dir_.c_str());
-  }
-  int port() const { return port_; }
-
- private:
-  explicit Sink(std::string dir) : dir_(std::move(dir)) {}
-  std::string dir_;
-  pid_t pid_ = 0;
-  int port_ = 0;
-};
-
-const std::string kTestDir = WAYMARK_CHANNELS_TEST_DIR;
-
-Sink* SmtpSink() {
-  static std::unique_ptr<Sink> sink = Sink::Start({"/usr/bin/python3", kTestDir + "/smtp_sink.py"});
-  return sink.get();
-}
-
-Sink* WebhookSink() {
-  static std::unique_ptr<Sink> sink =
-      Sink::Start({"/usr/bin/env", "node", kTestDir + "/webhook_sink.js", "--secret", "s"});
-  return sink.get();
-}
 
 void BM_SmtpSendLocal(benchmark::State& state) {
   Sink* sink = SmtpSink();

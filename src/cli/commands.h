@@ -53,6 +53,7 @@ struct ServeOptions {
   std::string outbox;  // JSON Lines record of every send
   std::string relay_url;
   std::string webhook_secret;
+  int delivery_lanes = 4;  // concurrent delivery threads
   std::string port_file;  // the bound port is written here once listening
   // Delivery and tracking.
   std::string public_url;  // how customers reach /c/, /o/, /u/; default http://<listen>

@@ -86,6 +86,11 @@ int main(int argc, char** argv) {
   serve->add_option("--outbox", s.outbox, "append every send to this JSON Lines file");
   serve->add_option("--relay-url", s.relay_url,
                     "POST every send that is not a webhook step here (signed)");
+  serve
+      ->add_option("--delivery-lanes", s.delivery_lanes,
+                   "threads that deliver sends in parallel, each with its own connections")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   serve->add_option("--webhook-secret", s.webhook_secret, "HMAC key for webhook signatures")
       ->envname("WAYMARK_WEBHOOK_SECRET");
   serve->add_option("--port-file", s.port_file, "write the bound port here once listening");

@@ -77,6 +77,7 @@ int Serve(const ServeOptions& o) {
   lo.delivery.outbox_file = o.outbox;
   lo.delivery.relay_url = o.relay_url;
   lo.delivery.webhook_secret = o.webhook_secret;
+  lo.delivery.lanes = o.delivery_lanes;
   lo.delivery.verify_peer = !o.insecure_tls;
   lo.delivery.public_url = o.public_url.empty() ? "http://" + o.listen : o.public_url;
   while (!lo.delivery.public_url.empty() && lo.delivery.public_url.back() == '/') {
@@ -186,13 +187,13 @@ int Serve(const ServeOptions& o) {
   if (Status s = server.Start(); !s.ok()) return Fail(s.message());
   live::Log().info(
       "serving listen={}:{} shards={} threads={} workers={} sync={} dedupe_window={} journeys={} "
-      "write_keys=\"{}\" admin_api={} outbox_file={} relay={} smtp={} public_url={} "
-      "link_tracking={} inbox_api={}",
+      "write_keys=\"{}\" admin_api={} outbox_file={} relay={} smtp={} delivery_lanes={} "
+      "public_url={} link_tracking={} inbox_api={}",
       so.listen_address, server.port(), lo.shards, so.threads, so.workers, o.sync, o.dedupe_window,
       (*registry)->config()->journeys.size(), JoinKeys(so.write_keys.size()),
       so.admin_token.empty() ? "disabled" : "enabled", o.outbox.empty() ? "none" : o.outbox,
       o.relay_url.empty() ? "none" : "set", o.smtp.empty() ? "none" : o.smtp,
-      lo.delivery.public_url, lo.delivery.keyring ? "on" : "off",
+      lo.delivery.lanes, lo.delivery.public_url, lo.delivery.keyring ? "on" : "off",
       o.inbox_secret.empty() ? "disabled" : "enabled");
   if (!o.port_file.empty()) {
     std::string tmp = o.port_file + ".tmp";

@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "channels/webhook.h"
 #include "core/json.h"
 #include "live/log.h"
@@ -72,13 +72,23 @@ Delivery::Delivery(store::StateStore* store, DeliveryOptions options, const Cloc
     : store_(store),
       options_(std::move(options)),
       clock_(clock),
-      sync_before_send_(sync_before_send),
-      rng_(0x5eed) {}
+      sync_before_send_(sync_before_send) {
+  for (int i = 0; i < options_.lanes; ++i) {
+    auto lane = std::make_unique<Lane>();
+    lane->index = i;
+    lane->rng.seed(0x5eed + uint64_t(i));
+    lanes_.push_back(std::move(lane));
+  }
+}
 
 Result<std::unique_ptr<Delivery>> Delivery::Create(store::StateStore* store,
                                                    DeliveryOptions options, const Clock* clock,
                                                    bool sync_before_send) {
   WAYMARK_RETURN_IF_ERROR(ValidateRetryPolicy(options.retry));
+  if (options.lanes < 1 || options.lanes > 64) {
+    return Status::Invalid("delivery: lanes must be between 1 and 64, not " +
+                           std::to_string(options.lanes));
+  }
   if ((!options.relay_url.empty()) && options.webhook_secret.empty()) {
     return Status::Invalid("delivery: a relay URL needs a webhook secret to sign with");
   }
@@ -87,9 +97,11 @@ Result<std::unique_ptr<Delivery>> Delivery::Create(store::StateStore* store,
   }
   std::unique_ptr<Delivery> d(new Delivery(store, std::move(options), clock, sync_before_send));
   if (d->options_.smtp) {
-    Result<std::unique_ptr<SmtpSender>> smtp = SmtpSender::Create(*d->options_.smtp, clock);
-    if (!smtp.ok()) return smtp.status();
-    d->smtp_ = std::move(*smtp);
+    for (std::unique_ptr<Lane>& lane : d->lanes_) {
+      Result<std::unique_ptr<SmtpSender>> smtp = SmtpSender::Create(*d->options_.smtp, clock);
+      if (!smtp.ok()) return smtp.status();
+      lane->smtp = std::move(*smtp);
+    }
   }
   if (!d->options_.outbox_file.empty()) {
     WAYMARK_RETURN_IF_ERROR(DropPartialLastLine(d->options_.outbox_file));
@@ -120,54 +132,77 @@ Result<uint64_t> Delivery::Recover() {
     absl::flat_hash_set<std::string> ids;
     for (const store::OutboxEntry& e : pending) ids.insert(e.id);
     std::ifstream in(options_.outbox_file);
+    std::lock_guard<std::mutex> lock(file_mu_);
     for (std::string line; std::getline(in, line);) {
       std::string_view id = LineId(line);
-      if (!id.empty() && ids.erase(std::string(id)) > 0) recovered_in_file_.emplace_back(id);
+      if (!id.empty() && ids.erase(std::string(id)) > 0) recovered_in_file_.emplace(id);
     }
   }
   std::lock_guard<std::mutex> lock(mu_);
+  uint64_t queued = 0;
   for (store::OutboxEntry& e : pending) {
+    Lane& lane = LaneFor(e);
     if (e.attempts > 0 && e.next_attempt > clock_->Now()) {
-      retries_.emplace(e.next_attempt, std::move(e));
+      lane.retries.emplace(e.next_attempt, std::move(e));
     } else {
-      queue_.push_back(std::move(e));
+      lane.queue.push_back(std::move(e));
     }
+    ++queued;
   }
-  return uint64_t(queue_.size() + retries_.size());
+  return queued;
+}
+
+Delivery::Lane& Delivery::LaneFor(const store::OutboxEntry& entry) {
+  // TODO(delivery): by receiver instead, so a slow one delays only its own lane; the receiver
+  // (channel kind, webhook URL) is known only once the line is parsed.
+  return *lanes_[absl::Hash<std::string>{}(entry.id) % lanes_.size()];
 }
 
 void Delivery::Start() {
-  thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "wm-delivery");
-    Loop();
-  });
+  std::lock_guard<std::mutex> lock(mu_);
+  started_ = true;
+  for (std::unique_ptr<Lane>& lane : lanes_) {
+    Lane* raw = lane.get();
+    lane->thread = std::thread([this, raw] {
+      pthread_setname_np(pthread_self(), fmt::format("wm-delivery-{}", raw->index).c_str());
+      Loop(raw);
+    });
+  }
 }
 
 void Delivery::Enqueue(std::vector<store::OutboxEntry> entries) {
   if (entries.empty()) return;
   std::lock_guard<std::mutex> lock(mu_);
-  for (store::OutboxEntry& e : entries) queue_.push_back(std::move(e));
+  for (store::OutboxEntry& e : entries) LaneFor(e).queue.push_back(std::move(e));
   cv_.notify_all();
+}
+
+bool Delivery::IdleLocked() const {
+  for (const std::unique_ptr<Lane>& lane : lanes_) {
+    if (!lane->queue.empty() || lane->busy) return false;
+  }
+  return true;
 }
 
 void Delivery::WaitIdle() {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return (queue_.empty() && !busy_) || !thread_.joinable() || stopping_; });
+  cv_.wait(lock, [&] { return IdleLocked() || !started_ || stopping_; });
 }
 
 void Delivery::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
     cv_.notify_all();
   }
-  if (thread_.joinable()) thread_.join();
+  for (std::unique_ptr<Lane>& lane : lanes_) {
+    if (lane->thread.joinable()) lane->thread.join();
+  }
   std::lock_guard<std::mutex> lock(mu_);
   cv_.notify_all();
 }
 
-void Delivery::Loop() {
+void Delivery::Loop(Lane* lane) {
   while (true) {
     std::vector<store::OutboxEntry> round;
     {
@@ -175,52 +210,53 @@ void Delivery::Loop() {
       while (true) {
         if (stopping_) return;
         Time now = clock_->Now();
-        while (!retries_.empty() && retries_.begin()->first <= now) {
-          queue_.push_back(std::move(retries_.begin()->second));
-          retries_.erase(retries_.begin());
+        while (!lane->retries.empty() && lane->retries.begin()->first <= now) {
+          lane->queue.push_back(std::move(lane->retries.begin()->second));
+          lane->retries.erase(lane->retries.begin());
         }
-        if (!queue_.empty()) break;
+        if (!lane->queue.empty()) break;
         cv_.notify_all();  // WaitIdle
         // Retries are checked at least once a second, whatever clock is in use.
         cv_.wait_for(lock, std::chrono::seconds(1));
       }
       // A bounded round keeps status writes and Stop() timely under a backlog.
-      size_t n = std::min<size_t>(queue_.size(), 256);
+      size_t n = std::min<size_t>(lane->queue.size(), 256);
       round.reserve(n);
       for (size_t i = 0; i < n; ++i) {
-        round.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+        round.push_back(std::move(lane->queue.front()));
+        lane->queue.pop_front();
       }
-      busy_ = true;
+      lane->busy = true;
     }
-    Round(std::move(round));
+    Round(lane, std::move(round));
     std::lock_guard<std::mutex> lock(mu_);
-    busy_ = false;
+    lane->busy = false;
     cv_.notify_all();
   }
 }
 
-void Delivery::Round(std::vector<store::OutboxEntry> entries) {
+void Delivery::Round(Lane* lane, std::vector<store::OutboxEntry> entries) {
   if (sync_before_send_) {
     if (Status s = store_->Sync(); !s.ok()) {
       Log().error("outbox sync failed, sends held error=\"{}\"", s.message());
       std::lock_guard<std::mutex> lock(mu_);
       for (store::OutboxEntry& e : entries)
-        retries_.emplace(clock_->Now() + std::chrono::seconds(1), std::move(e));
+        lane->retries.emplace(clock_->Now() + std::chrono::seconds(1), std::move(e));
       return;
     }
   }
   store::WriteBatch batch;
   std::vector<std::pair<std::string, std::string>> outcomes;
-  std::vector<Event> events = std::move(unsent_outcomes_);
-  unsent_outcomes_.clear();
+  std::vector<Event> events = std::move(lane->unsent_outcomes);
+  lane->unsent_outcomes.clear();
   for (store::OutboxEntry& e : entries) {
     std::string channel;
-    std::string_view outcome = Attempt(&e, &channel, &events, &batch);
+    std::string_view outcome = Attempt(lane, &e, &channel, &events, &batch);
     outcomes.emplace_back(std::move(channel), std::string(outcome));
     batch.PutOutbox(e);
   }
   if (file_ != nullptr) {
+    std::lock_guard<std::mutex> lock(file_mu_);
     std::fflush(file_);
     if (sync_before_send_) ::fdatasync(fileno(file_));
   }
@@ -231,7 +267,7 @@ void Delivery::Round(std::vector<store::OutboxEntry> entries) {
       // TODO(delivery): kept in memory only; a crash before the engine takes them loses them.
       Log().warn("delivery outcome events not taken, offered again events={} error=\"{}\"",
                  events.size(), s.message());
-      unsent_outcomes_ = std::move(events);
+      lane->unsent_outcomes = std::move(events);
     }
   }
   if (Status s = store_->Commit(batch, /*sync=*/false); !s.ok()) {
@@ -239,16 +275,25 @@ void Delivery::Round(std::vector<store::OutboxEntry> entries) {
     // file drop the repeats by id.
     Log().error("outbox status write failed error=\"{}\"", s.message());
   }
-  DeleteExpired();
+  if (lane->index == 0) DeleteExpired();
 
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [channel, outcome] : outcomes) ++outcomes_[{channel, outcome}];
   for (store::OutboxEntry& e : entries) {
-    if (e.status == store::DeliveryStatus::kPending) retries_.emplace(e.next_attempt, std::move(e));
+    if (e.status == store::DeliveryStatus::kPending) {
+      lane->retries.emplace(e.next_attempt, std::move(e));
+    }
   }
 }
 
-std::string_view Delivery::Attempt(store::OutboxEntry* entry, std::string* channel,
+void Delivery::WriteToFile(const store::OutboxEntry& entry) {
+  std::lock_guard<std::mutex> lock(file_mu_);
+  if (recovered_in_file_.erase(entry.id) > 0 || entry.attempts > 0) return;
+  std::string line = entry.json + "\n";
+  std::fwrite(line.data(), 1, line.size(), file_);
+}
+
+std::string_view Delivery::Attempt(Lane* lane, store::OutboxEntry* entry, std::string* channel,
                                    std::vector<Event>* events, store::WriteBatch* batch) {
   Result<Value> parsed = ParseJson(entry->json);
   if (!parsed.ok()) {
@@ -261,20 +306,12 @@ std::string_view Delivery::Attempt(store::OutboxEntry* entry, std::string* chann
   const Value& msg = *parsed;
   *channel = StringField(msg, "channel");
 
-  if (file_ != nullptr) {
-    auto known = std::find(recovered_in_file_.begin(), recovered_in_file_.end(), entry->id);
-    if (known != recovered_in_file_.end()) {
-      recovered_in_file_.erase(known);
-    } else if (entry->attempts == 0) {
-      std::string line = entry->json + "\n";
-      std::fwrite(line.data(), 1, line.size(), file_);
-    }
-  }
+  if (file_ != nullptr) WriteToFile(*entry);
 
   ++entry->attempts;
-  DeliveryResult result = Deliver(Track(msg, *entry), KindOf(*channel), *entry, batch);
+  DeliveryResult result = Deliver(lane, Track(msg, *entry), KindOf(*channel), *entry, batch);
   entry->detail = result.detail;
-  RetryDecision d = DecideRetry(options_.retry, result, int(entry->attempts), rng_);
+  RetryDecision d = DecideRetry(options_.retry, result, int(entry->attempts), lane->rng);
   auto outcome = [&](const char* name, const char* reason) {
     Event e;
     e.type = EventType::kTrack;
@@ -316,7 +353,7 @@ std::string_view Delivery::Attempt(store::OutboxEntry* entry, std::string* chann
   return "failed";
 }
 
-DeliveryResult Delivery::Deliver(const Value& msg, ChannelKind kind,
+DeliveryResult Delivery::Deliver(Lane* lane, const Value& msg, ChannelKind kind,
                                  const store::OutboxEntry& entry, store::WriteBatch* batch) {
   std::string url, body;
   switch (kind) {
@@ -327,7 +364,7 @@ DeliveryResult Delivery::Deliver(const Value& msg, ChannelKind kind,
     case ChannelKind::kInApp:
       return PutInbox(msg, entry, batch);
     case ChannelKind::kEmail:
-      if (smtp_ != nullptr) return SendEmail(msg, entry);
+      if (lane->smtp != nullptr) return SendEmail(lane, msg, entry);
       [[fallthrough]];
     default:
       url = options_.relay_url;
@@ -336,12 +373,12 @@ DeliveryResult Delivery::Deliver(const Value& msg, ChannelKind kind,
   if (url.empty()) {
     return DeliveryResult::Delivered(file_ != nullptr ? "written to the outbox file" : "recorded");
   }
-  Result<WebhookSender*> sender = SenderFor(url);
+  Result<WebhookSender*> sender = SenderFor(lane, url);
   return sender.ok() ? (*sender)->Send(entry.id, body)
                      : DeliveryResult::Permanent(sender.status().message());
 }
 
-DeliveryResult Delivery::SendEmail(const Value& msg, const store::OutboxEntry& entry) {
+DeliveryResult Delivery::SendEmail(Lane* lane, const Value& msg, const store::OutboxEntry& entry) {
   const DeliverySettings& s = settings();
   EmailMessage m;
   if (s.email_from.address.empty()) {
@@ -362,7 +399,7 @@ DeliveryResult Delivery::SendEmail(const Value& msg, const store::OutboxEntry& e
   m.message_id = entry.id;
   m.list_unsubscribe_url = StringField(msg, "unsubscribe_url");
   m.extra_headers.emplace_back("X-Waymark-Journey", StringField(msg, "journey"));
-  return smtp_->Send(m);
+  return lane->smtp->Send(m);
 }
 
 DeliveryResult Delivery::PutInbox(const Value& msg, const store::OutboxEntry& entry,
@@ -452,9 +489,9 @@ const DeliverySettings& Delivery::settings() const {
   return config_ != nullptr ? config_->delivery : kDefaults;
 }
 
-Result<WebhookSender*> Delivery::SenderFor(const std::string& url) {
-  auto it = senders_.find(url);
-  if (it != senders_.end()) return it->second.get();
+Result<WebhookSender*> Delivery::SenderFor(Lane* lane, const std::string& url) {
+  auto it = lane->senders.find(url);
+  if (it != lane->senders.end()) return it->second.get();
   WebhookConfig wc;
   wc.url = url;
   wc.secret = options_.webhook_secret;
@@ -462,7 +499,7 @@ Result<WebhookSender*> Delivery::SenderFor(const std::string& url) {
   Result<std::unique_ptr<WebhookSender>> sender = WebhookSender::Create(std::move(wc), clock_);
   if (!sender.ok()) return sender.status();
   WebhookSender* raw = sender->get();
-  senders_.emplace(url, std::move(*sender));
+  lane->senders.emplace(url, std::move(*sender));
   return raw;
 }
 
@@ -491,10 +528,15 @@ void Delivery::RenderMetrics(std::string* out) const {
   }
   *out += "# HELP waymark_delivery_queue Outbox entries waiting for their first attempt.\n";
   *out += "# TYPE waymark_delivery_queue gauge\n";
-  *out += fmt::format("waymark_delivery_queue {}\n", queue_.size());
+  size_t queued = 0, retries = 0;
+  for (const std::unique_ptr<Lane>& lane : lanes_) {
+    queued += lane->queue.size();
+    retries += lane->retries.size();
+  }
+  *out += fmt::format("waymark_delivery_queue {}\n", queued);
   *out += "# HELP waymark_delivery_retries Outbox entries waiting for a retry.\n";
   *out += "# TYPE waymark_delivery_retries gauge\n";
-  *out += fmt::format("waymark_delivery_retries {}\n", retries_.size());
+  *out += fmt::format("waymark_delivery_retries {}\n", retries);
 }
 
 }  // namespace waymark::live

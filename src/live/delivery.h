@@ -1,4 +1,4 @@
-// Delivery: takes committed outbox entries to their channels on one thread.
+// Delivery: takes committed outbox entries to their channels on a few threads, the lanes.
 //
 // Every send is appended once to the outbox file (JSON Lines, the record of what was decided).
 // Then, by the channel's kind:
@@ -16,6 +16,10 @@
 // failures and exhausted retries are dead letters: status "failed" in the outbox, listed by the
 // admin API. Each outcome comes back to the engine as an event — Message Sent, Message Failed —
 // with a message id derived from the send's, so a repeat is dropped as a duplicate.
+//
+// Entries are spread over the lanes by message id; each lane has its own connections (SMTP,
+// webhooks) and works in rounds of up to 256 entries: attempt each, then write their statuses in
+// one batch. Lanes send in parallel, so one connection's round trips do not bound the rate.
 //
 // A crash between a delivery and the write of its status delivers the entry again at start-up:
 // the file sink skips ids the file already holds, webhook receivers drop the repeated
@@ -36,6 +40,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "channels/retry.h"
 #include "channels/smtp_sender.h"
 #include "core/clock.h"
@@ -61,6 +66,8 @@ struct DeliveryOptions {
   std::optional<tracking::Keyring> keyring;
   std::string public_url;  // where this server's /c/, /o/ and /u/ are reached from outside
   RetryPolicy retry;
+  // Concurrent delivery threads, each with its own connections; at least 1.
+  int lanes = 4;
   bool verify_peer = true;  // TLS checks for webhooks; off only in tests
   // Delivered and dead-lettered outbox entries older than this are deleted from the store (the
   // outbox file keeps every line).
@@ -103,26 +110,43 @@ class Delivery {
   void RenderMetrics(std::string* out) const;
 
  private:
+  // One delivery thread and what only it touches, except the queues (under mu_).
+  struct Lane {
+    int index = 0;
+    std::unique_ptr<SmtpSender> smtp;
+    std::map<std::string, std::unique_ptr<WebhookSender>> senders;  // by URL
+    Rng rng;
+    std::vector<Event> unsent_outcomes;    // the engine refused them; offered again next round
+    std::deque<store::OutboxEntry> queue;  // guarded by mu_
+    std::multimap<Time, store::OutboxEntry> retries;  // by next attempt; guarded by mu_
+    bool busy = false;                                // guarded by mu_
+    std::thread thread;
+  };
+
   Delivery(store::StateStore* store, DeliveryOptions options, const Clock* clock,
            bool sync_before_send);
-  void Loop();
-  void Round(std::vector<store::OutboxEntry> entries);
+  Lane& LaneFor(const store::OutboxEntry& entry);
+  bool IdleLocked() const;
+  void Loop(Lane* lane);
+  void Round(Lane* lane, std::vector<store::OutboxEntry> entries);
   // Attempts one entry; updates its status, attempts, next_attempt and detail, sets `channel`
   // for the metrics and appends its outcome event, if any, to `events`. Returns the outcome's
   // metric name.
-  std::string_view Attempt(store::OutboxEntry* entry, std::string* channel,
+  std::string_view Attempt(Lane* lane, store::OutboxEntry* entry, std::string* channel,
                            std::vector<Event>* events, store::WriteBatch* batch);
+  // Appends the entry's line to the outbox file unless the file already holds it.
+  void WriteToFile(const store::OutboxEntry& entry);
   // One attempt on a channel of kind `kind`; `msg` is the outbox line with its links tracked.
-  DeliveryResult Deliver(const Value& msg, ChannelKind kind, const store::OutboxEntry& entry,
-                         store::WriteBatch* batch);
-  DeliveryResult SendEmail(const Value& msg, const store::OutboxEntry& entry);
+  DeliveryResult Deliver(Lane* lane, const Value& msg, ChannelKind kind,
+                         const store::OutboxEntry& entry, store::WriteBatch* batch);
+  DeliveryResult SendEmail(Lane* lane, const Value& msg, const store::OutboxEntry& entry);
   DeliveryResult PutInbox(const Value& msg, const store::OutboxEntry& entry,
                           store::WriteBatch* batch);
   // The message with its links tracked (and, for email, its unsubscribe URL), or as it is.
   Value Track(Value msg, const store::OutboxEntry& entry) const;
   ChannelKind KindOf(const std::string& channel) const;
   const DeliverySettings& settings() const;
-  Result<WebhookSender*> SenderFor(const std::string& url);
+  Result<WebhookSender*> SenderFor(Lane* lane, const std::string& url);
   void DeleteExpired();
 
   store::StateStore* store_;
@@ -131,22 +155,18 @@ class Delivery {
   bool sync_before_send_;
   std::shared_ptr<const Config> config_;
   OutcomeSink outcome_sink_;
-  std::vector<Event> unsent_outcomes_;  // the engine refused them; offered again next round
 
-  std::FILE* file_ = nullptr;
-  std::vector<std::string> recovered_in_file_;  // pending at start-up, already in the file
-  std::map<std::string, std::unique_ptr<WebhookSender>> senders_;  // by URL
-  std::unique_ptr<SmtpSender> smtp_;
-  Rng rng_;
-  Time next_cleanup_ = kTimeMin;
+  std::mutex file_mu_;
+  std::FILE* file_ = nullptr;  // guarded by file_mu_
+  // Pending at start-up and already in the file; guarded by file_mu_.
+  absl::flat_hash_set<std::string> recovered_in_file_;
+  Time next_cleanup_ = kTimeMin;  // lane 0 only
 
+  std::vector<std::unique_ptr<Lane>> lanes_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<store::OutboxEntry> queue_;
-  std::multimap<Time, store::OutboxEntry> retries_;  // by next attempt
-  bool busy_ = false;
+  bool started_ = false;
   bool stopping_ = false;
-  std::thread thread_;
   std::map<std::pair<std::string, std::string>, uint64_t> outcomes_;  // (channel, outcome)
 };
 

@@ -12,7 +12,7 @@
 //      counters, and the deletion of the applied journal entries — as one atomic write. An event
 //      is therefore applied exactly once: its journal entry disappears in the same write that
 //      records its effects, and at start-up every remaining journal entry is applied again.
-//   5. Committed outbox entries go to the Delivery thread (delivery.h).
+//   5. Committed outbox entries go to the Delivery lanes (delivery.h).
 //
 // Time: the engine runs at the clock's time. An event is applied at the time its shard takes it
 // (its own timestamp, corrected for clock skew by ingest, stays in the profile's history); a
