@@ -128,6 +128,9 @@ int Serve(const ServeOptions& o) {
         "WAYMARK_WEBHOOK_SECRET) is required to sign them");
   }
   const DeliverySettings& ds = (*disk)->delivery;
+  lo.delivery.retry.max_attempts = ds.retry_max_attempts;
+  lo.delivery.retry.base_delay = ds.retry_base_delay;
+  lo.delivery.retry.max_delay = ds.retry_max_delay;
   if (lo.delivery.smtp && ds.email_from.address.empty()) {
     return Fail("--smtp is set but the config has no sender: set delivery.email.from");
   }

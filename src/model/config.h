@@ -229,6 +229,12 @@ struct DeliverySettings {
   std::string landing_param = "wm_t";           // a token the landing page trades for the offer
 
   Duration inbox_ttl = std::chrono::hours(24 * 30);  // in-app messages expire after this
+
+  // Transient failures are retried with exponential backoff and full jitter: the wait before
+  // attempt n+1 is drawn from [0, min(retry_max_delay, retry_base_delay * 2^(n-1))].
+  int retry_max_attempts = 8;  // including the first; then the send is a dead letter
+  Duration retry_base_delay = std::chrono::seconds(30);
+  Duration retry_max_delay = std::chrono::hours(6);
 };
 
 struct Config {

@@ -476,7 +476,7 @@ bool ParseMailbox(std::string_view text, DeliverySettings::Mailbox* out) {
 void Loader::LoadDelivery(const Located& l) {
   const Source& src = *l.src;
   DeliverySettings& d = config_->delivery;
-  if (!CheckKeys(src, l.node, {"email", "links", "inbox"}, "delivery")) return;
+  if (!CheckKeys(src, l.node, {"email", "links", "inbox", "retry"}, "delivery")) return;
   if (YAML::Node email = l.node["email"]) {
     if (CheckKeys(src, email, {"from", "reply_to"}, "delivery.email")) {
       for (auto [key, mailbox] :
@@ -525,6 +525,34 @@ void Loader::LoadDelivery(const Located& l) {
   if (YAML::Node inbox = l.node["inbox"]) {
     if (CheckKeys(src, inbox, {"ttl"}, "delivery.inbox") && inbox["ttl"]) {
       GetDuration(src, inbox["ttl"], &d.inbox_ttl);
+    }
+  }
+  if (YAML::Node retry = l.node["retry"]) {
+    if (!CheckKeys(src, retry, {"max_attempts", "base_delay", "max_delay"}, "delivery.retry")) {
+      return;
+    }
+    if (YAML::Node n = retry["max_attempts"]) {
+      int v = 0;
+      try {
+        v = n.as<int>();
+      } catch (const YAML::Exception&) {
+        v = 0;
+      }
+      if (v < 1 || v > 100) {
+        Error(src, n,
+              "max_attempts must be a whole number from 1 to 100, got '" + n.Scalar() + "'");
+      } else {
+        d.retry_max_attempts = v;
+      }
+    }
+    bool base_ok =
+        !retry["base_delay"] || GetDuration(src, retry["base_delay"], &d.retry_base_delay);
+    bool max_ok = !retry["max_delay"] || GetDuration(src, retry["max_delay"], &d.retry_max_delay);
+    if (base_ok && retry["base_delay"] && d.retry_base_delay <= Duration::zero()) {
+      Error(src, retry["base_delay"], "base_delay must be longer than 0");
+    } else if (base_ok && max_ok && d.retry_max_delay < d.retry_base_delay) {
+      Error(src, retry["max_delay"] ? retry["max_delay"] : retry["base_delay"],
+            "max_delay must not be shorter than base_delay");
     }
   }
 }

@@ -500,6 +500,7 @@ delivery:
     utm_source: newsletter
     params: { promo: coupon, content: "" }
   inbox: { ttl: 7d }
+  retry: { max_attempts: 3, base_delay: 10s, max_delay: 1h }
 )",
                                "c.yaml");
   ASSERT_TRUE(config.ok()) << config.status().message();
@@ -517,6 +518,32 @@ delivery:
   EXPECT_EQ(d.content_param, "");
   EXPECT_EQ(d.medium_param, "utm_medium");
   EXPECT_EQ(d.inbox_ttl, std::chrono::hours(24 * 7));
+  EXPECT_EQ(d.retry_max_attempts, 3);
+  EXPECT_EQ(d.retry_base_delay, std::chrono::seconds(10));
+  EXPECT_EQ(d.retry_max_delay, std::chrono::hours(1));
+}
+
+TEST(ConfigLoaderTest, RetryDefaultsAndErrors) {
+  auto config = LoadConfigText("delivery: { inbox: { ttl: 1d } }\n", "c.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ((*config)->delivery.retry_max_attempts, 8);
+  EXPECT_EQ((*config)->delivery.retry_base_delay, std::chrono::seconds(30));
+  EXPECT_EQ((*config)->delivery.retry_max_delay, std::chrono::hours(6));
+
+  EXPECT_EQ(Errors("delivery:\n  retry: { max_attempts: 0 }\n"),
+            (std::vector<std::string>{
+                "c.yaml:2:26: max_attempts must be a whole number from 1 to 100, got '0'"}));
+  EXPECT_EQ(Errors("delivery:\n  retry: { max_attempts: two }\n"),
+            (std::vector<std::string>{
+                "c.yaml:2:26: max_attempts must be a whole number from 1 to 100, got 'two'"}));
+  EXPECT_EQ(Errors("delivery:\n  retry: { base_delay: 0s }\n"),
+            (std::vector<std::string>{"c.yaml:2:24: base_delay must be longer than 0"}));
+  EXPECT_EQ(
+      Errors("delivery:\n  retry: { base_delay: 1h, max_delay: 1m }\n"),
+      (std::vector<std::string>{"c.yaml:2:39: max_delay must not be shorter than base_delay"}));
+  EXPECT_EQ(Errors("delivery:\n  retry: { attempts: 3 }\n"),
+            (std::vector<std::string>{"c.yaml:2:12: unknown key 'attempts' in delivery.retry "
+                                      "(known: max_attempts, base_delay, max_delay)"}));
 }
 
 TEST(ConfigLoaderTest, DeliveryErrorsNameThePlace) {
