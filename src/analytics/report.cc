@@ -178,8 +178,9 @@ std::string FormatReportText(const Config& config, const EngineResults& r, const
     }
     AppendGoal(j, st, &out);
     out += "  steps:\n";
-    for (size_t s = 0; s < j.steps.size(); ++s) {
-      AppendStep(j.steps[s], s < st.steps.size() ? st.steps[s] : StepStats{}, &out);
+    for (const StepDef& step : j.steps) {
+      const StepStats* ss = st.FindStep(step.id);
+      AppendStep(step, ss != nullptr ? *ss : StepStats{}, &out);
     }
   }
 
@@ -341,13 +342,32 @@ void AppendJourneysJson(const Config& config, const std::vector<JourneyStats>& j
       }
       out += "}";
     }
+    // The current version's steps in order, then steps only earlier versions have that still
+    // hold counters (counters go by step id across versions).
+    std::vector<std::pair<std::string_view, const StepDef*>> rows;
+    for (const StepDef& step : j.steps) rows.emplace_back(step.id, &step);
+    for (const std::string& id : st.step_ids) {
+      if (j.StepIndex(id) >= 0) continue;
+      const StepDef* def = nullptr;
+      for (const auto& old : config.retained_versions) {
+        if (old->id != j.id || def != nullptr) continue;
+        if (int k = old->StepIndex(id); k >= 0) def = &old->steps[size_t(k)];
+      }
+      rows.emplace_back(id, def);
+    }
+    static const StepStats kNoStep;
     out += ",\"steps\":[";
-    for (size_t s = 0; s < j.steps.size(); ++s) {
-      const StepStats& ss = s < st.steps.size() ? st.steps[s] : StepStats{};
+    for (size_t s = 0; s < rows.size(); ++s) {
+      const StepStats* found = st.FindStep(rows[s].first);
+      const StepStats& ss = found != nullptr ? *found : kNoStep;
       if (s) out += ",";
       out += "{\"id\":";
-      AppendJsonString(j.steps[s].id, &out);
-      out += ",\"type\":\"" + std::string(StepKindName(j.steps[s].kind)) + "\"";
+      AppendJsonString(rows[s].first, &out);
+      out += ",\"type\":\"" +
+             std::string(rows[s].second != nullptr ? StepKindName(rows[s].second->kind)
+                                                   : std::string_view("unknown")) +
+             "\"";
+      if (j.StepIndex(rows[s].first) < 0) out += ",\"current\":false";
       out += ",\"entered\":" + std::to_string(ss.entered) + ",\"sent\":";
       MapJson(ss.sent, &out);
       out += ",\"suppressed\":";

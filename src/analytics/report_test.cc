@@ -34,7 +34,8 @@ EngineResults Results() {
   st.revenue = 150;
   st.attributed = 3;
   st.engagement_unmatched = 2;
-  st.steps.resize(2);
+  st.StepSlot("first");
+  st.StepSlot("second");
   Bump(&st.steps[0].sent, "email", 10);
   st.steps[0].opened = 7;
   st.steps[0].unique_opened = 5;

@@ -112,7 +112,7 @@ void Shard::CountEngagement(ProfileState* ps, const Event& e, bool click) {
   int step = kEnd;
   Instance* sender = FindSender(ps, journey_id, step_id, message_id, &step);
   if (sender == nullptr) step = config_->journeys[index]->StepIndex(step_id);
-  if (step < 0 || size_t(step) >= stats.steps.size()) {
+  if (step < 0) {
     ++stats.engagement_unmatched;
     if (ps->traced) {
       TraceLine(ps, "engagement: " + what + " of message " + Quoted(message_id) + " names step " +
@@ -122,7 +122,7 @@ void Shard::CountEngagement(ProfileState* ps, const Event& e, bool click) {
     return;
   }
 
-  StepStats& ss = stats.steps[step];
+  StepStats& ss = stats.steps[stats.StepSlot(step_id)];
   bool unique = NoteEngaged(ps, message_id, click);
   if (click) {
     ++ss.clicked;

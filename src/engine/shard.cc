@@ -98,26 +98,44 @@ Status Shard::SwapConfig(std::shared_ptr<const Config> config) {
   return Status::Ok();
 }
 
+void Shard::IndexStepSlots() {
+  // Counters stay by journey index (positions are kept for good) and step id, so a new
+  // version's steps count apart from the old version's steps that sat at the same positions.
+  const Config& c = *config_;
+  if (results_.journeys.size() < c.journeys.size()) results_.journeys.resize(c.journeys.size());
+  step_slots_.clear();
+  auto index = [&](size_t i, const JourneyDef& j) {
+    std::vector<uint32_t>& slots = step_slots_[&j];
+    slots.clear();
+    for (const StepDef& s : j.steps) slots.push_back(uint32_t(results_.journeys[i].StepSlot(s.id)));
+  };
+  for (uint32_t i = 0; i < c.journeys.size(); ++i) index(i, *c.journeys[i]);
+  for (const auto& old : c.retained_versions) {
+    int i = c.JourneyIndex(old->id);
+    if (i >= 0) index(size_t(i), *old);
+  }
+}
+
+StepStats& Shard::StepStatsOf(const Instance& inst, int step) {
+  JourneyStats& stats = results_.journeys[inst.journey_index];
+  auto it = step_slots_.find(inst.journey.get());
+  if (it == step_slots_.end()) {
+    std::vector<uint32_t> slots;
+    for (const StepDef& s : inst.journey->steps) slots.push_back(uint32_t(stats.StepSlot(s.id)));
+    it = step_slots_.emplace(inst.journey.get(), std::move(slots)).first;
+  }
+  return stats.steps[it->second[size_t(step)]];
+}
+
 void Shard::IndexJourneys() {
   const Config& c = *config_;
   by_event_.clear();
   by_trait_.clear();
   by_segment_enter_.assign(c.segments.size(), {});
   by_segment_exit_.assign(c.segments.size(), {});
-  // Counters stay by journey index and step position; they only grow, so that instances on a
-  // retained version with more steps than the current one still have their step's counters.
-  if (results_.journeys.size() < c.journeys.size()) results_.journeys.resize(c.journeys.size());
-  auto fit = [&](size_t i, const JourneyDef& j) {
-    std::vector<StepStats>& steps = results_.journeys[i].steps;
-    if (steps.size() < j.steps.size()) steps.resize(j.steps.size());
-  };
-  for (const auto& old : c.retained_versions) {
-    int i = c.JourneyIndex(old->id);
-    if (i >= 0) fit(size_t(i), *old);
-  }
+  IndexStepSlots();
   for (uint32_t i = 0; i < c.journeys.size(); ++i) {
     const JourneyDef& j = *c.journeys[i];
-    fit(i, j);
     switch (j.trigger_kind) {
       case TriggerKind::kEvent:
         by_event_[j.trigger_event].push_back(i);
@@ -615,7 +633,7 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
   const JourneyDef& j = *inst->journey;
   const StepDef& s = j.steps[inst->step];
   JourneyStats& stats = StatsOf(*inst);
-  StepStats& ss = stats.steps[inst->step];
+  StepStats& ss = StepStatsOf(*inst, inst->step);
   ++inst->visits;
   ++ss.entered;
   const TimeZone* tz = ps->profile.tz ? ps->profile.tz : cfg_.settings.default_timezone;
@@ -727,7 +745,7 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
 
 bool Shard::ExecuteSend(ProfileState* ps, Instance* inst, const StepDef& s, Time scheduled) {
   const JourneyDef& j = *inst->journey;
-  StepStats& ss = StatsOf(*inst).steps[inst->step];
+  StepStats& ss = StepStatsOf(*inst, inst->step);
   if (inst->control) {
     ss.held_out++;
     WM_TRACE(ps, "journey " + j.id + ": send " + Quote(s.id) + " held out (control group)");
@@ -774,7 +792,7 @@ bool Shard::ExecuteSend(ProfileState* ps, Instance* inst, const StepDef& s, Time
 void Shard::EmitMessage(ProfileState* ps, Instance* inst, const StepDef& s, int channel,
                         const std::string& to, Time now) {
   const JourneyDef& j = *inst->journey;
-  StepStats& ss = StatsOf(*inst).steps[inst->step];
+  StepStats& ss = StepStatsOf(*inst, inst->step);
   uint64_t mid = HashCombine(HashCombine(inst->id, uint64_t(inst->step)), inst->visits);
   std::string id = HexId(mid);
   std::string promo = s.promo_code;
@@ -860,7 +878,7 @@ void Shard::Suppress(ProfileState* ps, Instance* inst, const StepDef& s, Suppres
                      const std::string& detail) {
   const JourneyDef& j = *inst->journey;
   std::string_view name = SuppressReasonName(reason);
-  Bump(&StatsOf(*inst).steps[inst->step].suppressed, name);
+  Bump(&StepStatsOf(*inst, inst->step).suppressed, name);
   Bump(&results_.suppressed, name);
   WM_TRACE(ps, "journey " + j.id + ": send " + Quote(s.id) + " suppressed: " + std::string(name) +
                    (detail.empty() ? "" : " (" + detail + ")"));
@@ -931,10 +949,11 @@ void Shard::Convert(ProfileState* ps, Instance* inst, const Event& goal) {
     stats.revenue += revenue;
     credited = Attribute(*inst, goal.timestamp, &why);
   }
-  if (credited != kEnd && size_t(credited) < stats.steps.size()) {
+  if (credited != kEnd && size_t(credited) < inst->journey->steps.size()) {
     stats.attributed++;
-    stats.steps[credited].converted++;
-    stats.steps[credited].revenue += revenue;
+    StepStats& ss = StepStatsOf(*inst, credited);
+    ss.converted++;
+    ss.revenue += revenue;
   }
   WM_TRACE(ps, "journey " + inst->journey->id + ": goal " + Quote(inst->journey->goal_event) +
                    " reached" + (inst->control ? " (control group)" : ""));

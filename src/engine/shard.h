@@ -118,6 +118,9 @@ class Shard {
   Time now() const { return now_; }
 
   ShardResults& results() { return results_; }
+  // Call after changing results() from outside (the live server adds stored counters at
+  // start-up): step counters are found through a table of their positions.
+  void IndexStepSlots();
   size_t profile_count() const { return index_.size(); }
   size_t pending_timers() const { return timers_.size(); }
 
@@ -195,6 +198,8 @@ class Shard {
   void TraceConditionLine(ProfileState* ps, const std::string& what, const expr::Expr& e,
                           const expr::EvalContext& ctx, bool held);
   JourneyStats& StatsOf(const Instance& inst) { return results_.journeys[inst.journey_index]; }
+  // The counters of step `step` (a position in inst.journey's steps), kept by step id.
+  StepStats& StepStatsOf(const Instance& inst, int step);
 
   // Journeys (current versions, statuses, retained versions) and the history policy come from
   // the current config, which SwapConfig() replaces.
@@ -225,6 +230,10 @@ class Shard {
   std::vector<bool> segment_always_;
 
   ShardResults results_;
+  // Journey version -> for each of its steps, the position of its counters in
+  // results_.journeys[...].steps. Built for the config's versions by IndexStepSlots; others (a
+  // version kept alive only by its instances) are added when first used.
+  absl::flat_hash_map<const JourneyDef*, std::vector<uint32_t>> step_slots_;
   std::vector<ProfileState*> changed_;  // with track_changes
 };
 

@@ -42,8 +42,23 @@ void JourneyStats::Add(const JourneyStats& o) {
   engagement_unmatched += o.engagement_unmatched;
   AddMap(&exits, o.exits);
   AddMap(&skipped, o.skipped);
-  if (steps.size() < o.steps.size()) steps.resize(o.steps.size());
-  for (size_t i = 0; i < o.steps.size(); ++i) steps[i].Add(o.steps[i]);
+  for (size_t i = 0; i < o.steps.size(); ++i) steps[StepSlot(o.step_ids[i])].Add(o.steps[i]);
+}
+
+size_t JourneyStats::StepSlot(std::string_view id) {
+  for (size_t i = 0; i < step_ids.size(); ++i) {
+    if (step_ids[i] == id) return i;
+  }
+  step_ids.emplace_back(id);
+  steps.emplace_back();
+  return steps.size() - 1;
+}
+
+const StepStats* JourneyStats::FindStep(std::string_view id) const {
+  for (size_t i = 0; i < step_ids.size(); ++i) {
+    if (step_ids[i] == id) return &steps[i];
+  }
+  return nullptr;
 }
 
 void EngineCounters::Add(const EngineCounters& o) {
@@ -176,8 +191,10 @@ Value JourneyStatsToValue(const JourneyStats& s) {
   for (const auto& [name, member] : kJourneyAmounts) v.Set(name, Value(s.*member));
   for (const auto& [name, member] : kJourneyMaps) v.Set(name, CountsToValue(s.*member));
   Value::List steps;
-  for (const StepStats& st : s.steps) {
+  for (size_t i = 0; i < s.steps.size(); ++i) {
+    const StepStats& st = s.steps[i];
     Value step = Value::EmptyObject();
+    step.Set("id", s.step_ids[i]);
     PutFields(st, kStepFields, &step);
     for (const auto& [name, member] : kStepAmounts) step.Set(name, Value(st.*member));
     for (const auto& [name, member] : kStepMaps) step.Set(name, CountsToValue(st.*member));
@@ -198,17 +215,37 @@ Status AddJourneyStatsFromValue(const Value& v, JourneyStats* out) {
   if (steps == nullptr) return Status::Ok();
   if (!steps->is_list()) return Status::Parse("stats: field 'steps' is not a list");
   const Value::List& list = steps->as_list();
-  if (out->steps.size() < list.size()) out->steps.resize(list.size());
   for (size_t i = 0; i < list.size(); ++i) {
     if (!list[i].is_object())
       return Status::Parse("stats: step " + std::to_string(i) + " is not an object");
-    WAYMARK_RETURN_IF_ERROR(AddFields(list[i], kStepFields, &out->steps[i]));
-    WAYMARK_RETURN_IF_ERROR(AddAmounts(list[i], kStepAmounts, &out->steps[i]));
+    const Value* id = list[i].Find("id");
+    if (id != nullptr && (!id->is_string() || id->as_string().empty())) {
+      return Status::Parse("stats: step " + std::to_string(i) + " has a bad id");
+    }
+    StepStats& into =
+        out->steps[out->StepSlot(id != nullptr ? id->as_string() : "#" + std::to_string(i))];
+    WAYMARK_RETURN_IF_ERROR(AddFields(list[i], kStepFields, &into));
+    WAYMARK_RETURN_IF_ERROR(AddAmounts(list[i], kStepAmounts, &into));
     for (const auto& [name, member] : kStepMaps) {
-      WAYMARK_RETURN_IF_ERROR(AddCounts(list[i].Find(name), name, &(out->steps[i].*member)));
+      WAYMARK_RETURN_IF_ERROR(AddCounts(list[i].Find(name), name, &(into.*member)));
     }
   }
   return Status::Ok();
+}
+
+void NamePositionalSteps(const std::vector<std::string>& ids, JourneyStats* s) {
+  JourneyStats named;
+  for (size_t i = 0; i < s->steps.size(); ++i) {
+    std::string_view id = s->step_ids[i];
+    if (!id.empty() && id[0] == '#') {
+      size_t position = std::stoul(std::string(id.substr(1)));
+      if (position >= ids.size()) continue;
+      id = ids[position];
+    }
+    named.steps[named.StepSlot(id)].Add(s->steps[i]);
+  }
+  s->step_ids = std::move(named.step_ids);
+  s->steps = std::move(named.steps);
 }
 
 Value EngineCountersToValue(const EngineCounters& c) {

@@ -63,8 +63,16 @@ struct JourneyStats {
   uint64_t engagement_unmatched = 0;
   Counts exits;    // reason -> count (includes "goal")
   Counts skipped;  // entry not taken: reason -> count
+  // Per step id: versions of the journey that share a step id count into the same entry, so a
+  // new version's counters never land on another step that sat at the same position.
+  std::vector<std::string> step_ids;  // parallel to `steps`, in order of first use
   std::vector<StepStats> steps;
 
+  // The position of step `id` in `steps`, added (zeroed) when missing.
+  size_t StepSlot(std::string_view id);
+  // The counters of step `id`; null when it has none.
+  const StepStats* FindStep(std::string_view id) const;
+  // Adds `o`'s counters, steps matched by id.
   void Add(const JourneyStats& o);
 };
 
@@ -86,12 +94,17 @@ struct EngineCounters {
 };
 
 // Counters as a Value tree and back, for storing them (the live server keeps them across
-// restarts). Fields go by name, steps by position, so counters written by a build with fewer
-// fields read back with the missing ones at zero; an unknown field is ignored. `active` and the
-// per-customer counts are not written: they are derived from the profiles held.
+// restarts). Fields go by name, steps by id, so counters written by a build with fewer fields
+// read back with the missing ones at zero; an unknown field is ignored. Steps written without an
+// id (by builds that kept them by position) read back as "#0", "#1", ...: see
+// NamePositionalSteps. `active` and the per-customer counts are not written: they are derived
+// from the profiles held.
 Value JourneyStatsToValue(const JourneyStats& s);
 // Adds what `v` holds to `out`; kParseError naming the field when `v` is not such a tree.
 Status AddJourneyStatsFromValue(const Value& v, JourneyStats* out);
+// Moves the counters of positional steps ("#N") to the id of step N in `ids` (a journey's
+// current steps), adding into that step's entry; ones beyond `ids` are dropped.
+void NamePositionalSteps(const std::vector<std::string>& ids, JourneyStats* s);
 Value EngineCountersToValue(const EngineCounters& c);
 Status AddEngineCountersFromValue(const Value& v, EngineCounters* out);
 

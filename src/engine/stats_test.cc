@@ -20,8 +20,8 @@ JourneyStats Sample() {
   s.engagement_unmatched = 2;
   Bump(&s.exits, "goal", 4);
   Bump(&s.skipped, "filter", 5);
-  s.steps.resize(2);
-  StepStats& send = s.steps[1];
+  s.StepSlot("wait");
+  StepStats& send = s.steps[s.StepSlot("send")];
   send.entered = 8;
   Bump(&send.sent, "email", 6);
   Bump(&send.suppressed, "consent", 2);
@@ -44,7 +44,7 @@ TEST(JourneyStatsTest, RoundTripsEveryStoredCounter) {
   EXPECT_EQ(JourneyStatsToValue(back).ToJson(), JourneyStatsToValue(s).ToJson());
   EXPECT_EQ(back.attributed, 3u);
   EXPECT_EQ(back.engagement_unmatched, 2u);
-  ASSERT_EQ(back.steps.size(), 2u);
+  ASSERT_EQ(back.step_ids, (std::vector<std::string>{"wait", "send"}));
   EXPECT_EQ(back.steps[1].opened, 9u);
   EXPECT_EQ(back.steps[1].clicked, 4u);
   EXPECT_EQ(back.steps[1].unique_opened, 5u);
@@ -60,7 +60,7 @@ TEST(JourneyStatsTest, AddsToWhatIsThereAndReadsOlderValuesWithZeros) {
   EXPECT_EQ(twice.steps[1].clicked, 8u);
   EXPECT_DOUBLE_EQ(twice.steps[1].revenue, 198.5);
 
-  // Counters written before engagement and attribution existed.
+  // Counters written before engagement and attribution existed, and steps kept by position.
   Value old = ParseJson(R"({"entered": 3, "converted": 1, "revenue": 5,
                             "steps": [{"entered": 3, "sent": {"email": 3}}]})")
                   .value();
@@ -68,12 +68,41 @@ TEST(JourneyStatsTest, AddsToWhatIsThereAndReadsOlderValuesWithZeros) {
   ASSERT_TRUE(AddJourneyStatsFromValue(old, &back).ok());
   EXPECT_EQ(back.converted, 1u);
   EXPECT_EQ(back.attributed, 0u);
+  EXPECT_EQ(back.step_ids, (std::vector<std::string>{"#0"}));
   EXPECT_EQ(back.steps[0].opened, 0u);
   EXPECT_DOUBLE_EQ(back.steps[0].revenue, 0);
 }
 
+TEST(JourneyStatsTest, StepsAddByIdWhateverTheirPosition) {
+  // Version 1 had steps (wait, send); version 2 (first, wait): the counters follow the ids.
+  JourneyStats a;
+  a.steps[a.StepSlot("wait")].entered = 5;
+  a.steps[a.StepSlot("send")].entered = 4;
+  JourneyStats b;
+  b.steps[b.StepSlot("first")].entered = 2;
+  b.steps[b.StepSlot("wait")].entered = 1;
+  a.Add(b);
+  ASSERT_EQ(a.step_ids, (std::vector<std::string>{"wait", "send", "first"}));
+  EXPECT_EQ(a.steps[0].entered, 6u);
+  EXPECT_EQ(a.steps[1].entered, 4u);
+  EXPECT_EQ(a.steps[2].entered, 2u);
+  EXPECT_EQ(a.FindStep("first")->entered, 2u);
+  EXPECT_EQ(a.FindStep("nope"), nullptr);
+}
+
+TEST(JourneyStatsTest, PositionalStepsTakeTheCurrentStepsIds) {
+  Value old = ParseJson(R"({"steps": [{"entered": 3}, {"entered": 2}, {"entered": 1}]})").value();
+  JourneyStats s;
+  s.steps[s.StepSlot("second")].entered = 10;
+  ASSERT_TRUE(AddJourneyStatsFromValue(old, &s).ok());
+  NamePositionalSteps({"first", "second"}, &s);
+  ASSERT_EQ(s.step_ids, (std::vector<std::string>{"second", "first"}));
+  EXPECT_EQ(s.steps[0].entered, 12u);
+  EXPECT_EQ(s.steps[1].entered, 3u);  // the third positional step has no current step: dropped
+}
+
 TEST(JourneyStatsTest, RejectsAStepRevenueThatIsNoNumber) {
-  Value bad = ParseJson(R"({"steps": [{"revenue": "lots"}]})").value();
+  Value bad = ParseJson(R"({"steps": [{"id": "send", "revenue": "lots"}]})").value();
   JourneyStats back;
   Status st = AddJourneyStatsFromValue(bad, &back);
   EXPECT_EQ(st.code(), Status::Code::kParseError);

@@ -695,6 +695,41 @@ TEST_F(JourneyRegistryTest, ConfigsSwapIntoAShardBuiltFromThePreviousOne) {
   EXPECT_FALSE(shard.SwapConfig(Disk(std::string(kHeadWithoutSegments) + kCartTemplate)).ok());
 }
 
+// A welcome version whose first step is new and whose send moved to second place.
+const char kWelcomeReordered[] = R"(id: welcome
+name: Welcome series
+trigger: { event: Signed Up }
+steps:
+  - { id: intro, wait: 30m }
+  - id: hello
+    send: { channel: email, template: welcome_email }
+)";
+
+TEST_F(JourneyRegistryTest, StepCountersFollowStepIdsAcrossVersions) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  Shard shard(registry_->config(), ShardOptions{});
+  shard.HandleEvent(SignUp("ann", clock_.Now()), "ann", nullptr);  // v1: hello, then the wait
+
+  ASSERT_EQ(MustCreate(kWelcomeReordered), 2u);
+  ASSERT_TRUE(shard.SwapConfig(MustPublish("welcome", 2)).ok());
+  shard.HandleEvent(SignUp("bob", clock_.Now()), "bob", nullptr);  // v2: intro waits
+
+  const Config& c = *shard.config();
+  JourneyStats stats = shard.LiveStats()[size_t(c.JourneyIndex("welcome"))];
+  ASSERT_NE(stats.FindStep("intro"), nullptr);
+  EXPECT_EQ(stats.FindStep("intro")->entered, 1u);  // bob only, not v1's first step
+  EXPECT_EQ(stats.FindStep("hello")->entered, 1u);  // ann only
+  EXPECT_EQ(stats.FindStep("hello")->sent.at("email"), 1u);
+  EXPECT_EQ(stats.FindStep("check")->entered, 0u);  // v1's, not reached yet
+
+  // Bob's wait ends: his send counts on `hello` too, whatever its position in his version.
+  shard.AdvanceTo(clock_.Now() + std::chrono::minutes(31));
+  stats = shard.LiveStats()[size_t(c.JourneyIndex("welcome"))];
+  EXPECT_EQ(stats.FindStep("hello")->entered, 2u);
+  EXPECT_EQ(stats.FindStep("hello")->sent.at("email"), 2u);
+  EXPECT_EQ(stats.FindStep("intro")->entered, 1u);
+}
+
 // ---- threads ----
 
 TEST_F(JourneyRegistryTest, ConcurrentChangesAreSerialized) {

@@ -231,8 +231,7 @@ struct LiveEngine::Worker {
         if (it == suppressed.end()) continue;
         uint64_t& seen = render_errors_seen[{j, k}];
         if (it->second == seen) continue;
-        std::string_view step =
-            k < config.journeys[j]->steps.size() ? config.journeys[j]->steps[k].id : "?";
+        std::string_view step = results.journeys[j].step_ids[k];
         if (!quiet) {
           Log().warn(
               "templates failed to render, nothing sent journey={} step={} count={} total={}",
@@ -511,6 +510,12 @@ Status LiveEngine::RecoverCounters(store::WriteBatch* batch) {
   if (orphaned > 0) {
     Log().warn("counters of journeys no longer configured dropped journeys={}", orphaned);
   }
+  for (size_t j = 0; j < config.journeys.size() && j < into.journeys.size(); ++j) {
+    std::vector<std::string> ids;
+    for (const StepDef& step : config.journeys[j]->steps) ids.push_back(step.id);
+    NamePositionalSteps(ids, &into.journeys[j]);
+  }
+  workers_[0]->shard.IndexStepSlots();
   return s;
 }
 
