@@ -4,14 +4,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${WAYMARK_DATA:-../shared/data}
+events="$data/taobao-userbehavior-head/UserBehavior1.csv"
+if [ ! -r "$events" ]; then
+  echo "demo: cannot read $events; set WAYMARK_DATA to the folder holding the data sets" >&2
+  exit 1
+fi
 
 bash scripts/setup.sh
-bash scripts/build.sh build-release Release OFF >/dev/null
+echo "demo: building waymark into build-release (the first build takes a few minutes)"
+bash scripts/build.sh build-release Release OFF waymark
 mkdir -p out
 ./build-release/src/cli/waymark validate examples/retail
 ./build-release/src/cli/waymark replay \
   --config examples/retail \
-  --events "$data/taobao-userbehavior-head/UserBehavior1.csv" \
+  --events "$events" \
   --mapping mappings/taobao.yaml \
   --shards 2 \
   --outbox out/outbox.jsonl \

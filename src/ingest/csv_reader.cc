@@ -306,17 +306,25 @@ bool RowConverter::ConvertTime(const CsvRecord& record, Time* out, RowError* err
     Fail(ts.value, record, Quote(text) + " " + why, error);
     return false;
   }
-  if (!ts.plus.is_set()) return true;
-
-  if (Get(ts.plus, record, &scratch_, &text) != Lookup::kPresent) {
-    Fail(ts.plus, record, "missing time offset", error);
+  if (ts.plus.is_set()) {
+    if (Get(ts.plus, record, &scratch_, &text) != Lookup::kPresent) {
+      Fail(ts.plus, record, "missing time offset", error);
+      return false;
+    }
+    if (!ParseInt(text, &n) || std::abs(n) > INT64_MAX / 4000) {
+      Fail(ts.plus, record, Quote(text) + " is not an integer", error);
+      return false;
+    }
+    *out += Duration(n * ts.plus_unit_millis);
+  }
+  if (*out < ts.from || *out >= ts.until) {
+    Fail(ts.value, record,
+         "time " + FormatIsoTime(*out) + " is outside the mapping's window [" +
+             (ts.from == kTimeMin ? std::string("...") : FormatIsoTime(ts.from)) + ", " +
+             (ts.until == kTimeMax ? std::string("...") : FormatIsoTime(ts.until)) + ")",
+         error);
     return false;
   }
-  if (!ParseInt(text, &n) || std::abs(n) > INT64_MAX / 4000) {
-    Fail(ts.plus, record, Quote(text) + " is not an integer", error);
-    return false;
-  }
-  *out += Duration(n * ts.plus_unit_millis);
   return true;
 }
 

@@ -22,8 +22,8 @@ constexpr std::string_view kValueKeys[] = {"column", "value",   "template", "pre
                                            "map",    "default", "skip"};
 constexpr std::string_view kTypedValueKeys[] = {"column", "value",   "template", "prefix",
                                                 "map",    "default", "skip",     "type"};
-constexpr std::string_view kTimestampKeys[] = {"column", "template", "unit",
-                                               "format", "timezone", "plus"};
+constexpr std::string_view kTimestampKeys[] = {"column",   "template", "unit", "format",
+                                               "timezone", "plus",     "from", "until"};
 constexpr std::string_view kPlusKeys[] = {"column", "unit"};
 constexpr std::string_view kContextKeys[] = {"timezone"};
 
@@ -400,6 +400,20 @@ Status Loader::LoadTimestamp(const YAML::Node& node) {
     ts.zone_name = text;
   }
   if (const YAML::Node n = node["plus"]) WAYMARK_RETURN_IF_ERROR(LoadPlus(n));
+  for (auto [key, out] : {std::pair{"from", &ts.from}, std::pair{"until", &ts.until}}) {
+    const YAML::Node n = node[key];
+    if (!n) continue;
+    WAYMARK_RETURN_IF_ERROR(Scalar(n, std::string("timestamp.") + key, &text));
+    std::optional<Time> t = ParseIsoTime(text);
+    if (!t) {
+      return Error(n, std::string("timestamp.") + key + ": '" + text +
+                          "' is not an ISO-8601 time (e.g. 2017-11-25T00:00:00+08:00)");
+    }
+    *out = *t;
+  }
+  if (ts.from >= ts.until) {
+    return Error(node["until"], "timestamp.until: must be later than timestamp.from");
+  }
   return Status::Ok();
 }
 

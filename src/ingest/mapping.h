@@ -64,6 +64,9 @@ struct TimestampSpec {
   std::string zone_name;           // as written, empty for UTC
   ValueSpec plus;                  // an integer offset added to the time, when set
   int64_t plus_unit_millis = 1;
+  // Rows whose time falls outside [from, until) are bad rows (a data set's known window).
+  Time from = kTimeMin;
+  Time until = kTimeMax;
 };
 
 enum class MessageIdSource : uint8_t {

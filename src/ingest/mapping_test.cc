@@ -100,7 +100,7 @@ TEST(MappingTest, UnknownKeysAreErrorsWithPosition) {
             "template, prefix, map, default, skip, type");
   EXPECT_EQ(LoadError("event: E\nuser_id: {column: u}\ntimestamp: {column: t, units: s}\n"),
             "m.yaml:3:24: unknown key 'units' in 'timestamp'; expected one of: column, template, "
-            "unit, format, timezone, plus");
+            "unit, format, timezone, plus, from, until");
   EXPECT_EQ(LoadError(std::string(kRequired) + "context: {tz: UTC}\n"),
             "m.yaml:4:11: unknown key 'tz' in 'context'; expected one of: timezone");
 }
@@ -198,6 +198,11 @@ TEST(MappingTest, TimestampErrors) {
             "m.yaml:3:30: timestamp.plus: needs 'column' and 'unit'");
   EXPECT_EQ(with_ts("{column: t, plus: {column: o, unit: d}}"),
             "m.yaml:3:48: timestamp.plus.unit: expected 's' or 'ms', got 'd'");
+  EXPECT_EQ(with_ts("{column: t, from: yesterday}"),
+            "m.yaml:3:30: timestamp.from: 'yesterday' is not an ISO-8601 time (e.g. "
+            "2017-11-25T00:00:00+08:00)");
+  EXPECT_EQ(with_ts("{column: t, from: 2026-02-01, until: 2026-01-01}"),
+            "m.yaml:3:49: timestamp.until: must be later than timestamp.from");
 }
 
 TEST(MappingTest, RequiredKeys) {
