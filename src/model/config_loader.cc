@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -166,6 +167,8 @@ class Loader {
   bool CheckKeys(const Source& src, const YAML::Node& map, std::initializer_list<const char*> keys,
                  const char* what);
   bool GetString(const Source& src, const YAML::Node& node, std::string* out, const char* what);
+  // A string usable as an id: non-empty ASCII letters, digits, _ - and . (errors otherwise).
+  bool GetId(const Source& src, const YAML::Node& node, std::string* out, const char* what);
   bool GetDuration(const Source& src, const YAML::Node& node, Duration* out);
   bool CompileExpr(const Source& src, const YAML::Node& node, const expr::CompileEnv& env,
                    expr::Expr* out);
@@ -303,6 +306,24 @@ bool Loader::GetString(const Source& src, const YAML::Node& node, std::string* o
     return false;
   }
   *out = node.Scalar();
+  return true;
+}
+
+bool Loader::GetId(const Source& src, const YAML::Node& node, std::string* out, const char* what) {
+  if (!GetString(src, node, out, what)) return false;
+  if (out->empty()) {
+    Error(src, node, std::string(what) + " must not be empty");
+    return false;
+  }
+  // Ids go into URL paths (the admin API), message ids and report keys.
+  for (char c : *out) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
+      Error(src, node,
+            std::string(what) + " '" + *out +
+                "' may hold only ASCII letters, digits, '_', '-' and '.'");
+      return false;
+    }
+  }
   return true;
 }
 
@@ -690,7 +711,7 @@ void Loader::LoadPolicies(const Located& l) {
 void Loader::LoadSegment(const Source& src, const YAML::Node& node) {
   if (!CheckKeys(src, node, {"id", "name", "description", "condition"}, "segment")) return;
   SegmentDef seg;
-  if (!GetString(src, node["id"], &seg.id, "segment id")) return;
+  if (!GetId(src, node["id"], &seg.id, "segment id")) return;
   seg.name = node["name"] ? node["name"].Scalar() : seg.id;
   if (!node["condition"]) {
     Error(src, node, "segment '" + seg.id + "' needs a condition");
@@ -706,7 +727,7 @@ void Loader::LoadTemplate(const Source& src, const YAML::Node& node) {
                  "template"))
     return;
   TemplateDef def;
-  if (!GetString(src, node["id"], &def.id, "template id")) return;
+  if (!GetId(src, node["id"], &def.id, "template id")) return;
   if (config_->TemplateIndex(def.id) >= 0) {
     Error(src, node["id"], "duplicate template id '" + def.id + "'");
     return;
@@ -1118,7 +1139,7 @@ void Loader::LoadJourney(const Source& src, const YAML::Node& node) {
                  "journey"))
     return;
   auto j = std::make_shared<JourneyDef>();
-  if (!GetString(src, node["id"], &j->id, "journey id")) return;
+  if (!GetId(src, node["id"], &j->id, "journey id")) return;
   AppendFlow(node, &j->source);
   for (const auto& other : config_->journeys) {
     if (other->id == j->id) {
@@ -1181,7 +1202,11 @@ void Loader::LoadJourney(const Source& src, const YAML::Node& node) {
       Error(src, steps[i], "a step is a mapping such as {id: remind, send: {...}}");
       continue;
     }
-    s.id = steps[i]["id"] ? steps[i]["id"].Scalar() : std::to_string(i + 1);
+    s.id = std::to_string(i + 1);
+    if (steps[i]["id"]) {
+      GetId(src, steps[i]["id"], &s.id, "step id");
+      if (s.id == "end") Error(src, steps[i]["id"], "step id 'end' is reserved (next: end)");
+    }
     if (!ids.insert(s.id).second) Error(src, steps[i], "duplicate step id '" + s.id + "'");
     s.next = i + 1 < steps.size() ? int(i + 1) : kEnd;
   }

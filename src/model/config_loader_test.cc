@@ -569,5 +569,32 @@ delivery:
                     }));
 }
 
+TEST(ConfigLoaderTest, IdsMustBeNonEmptyAndUrlSafe) {
+  const std::string journey = R"(
+journeys:
+  - id: JID
+    trigger: { event: Signed Up }
+    steps:
+      - { id: SID, wait: 1h }
+)";
+  auto with = [&](std::string jid, std::string sid) {
+    std::string text = journey;
+    text.replace(text.find("JID"), 3, jid);
+    text.replace(text.find("SID"), 3, sid);
+    return Errors(text);
+  };
+  EXPECT_TRUE(with("welcome-v2.b", "wait_1h").empty());
+  EXPECT_EQ(with("''", "w"), (std::vector<std::string>{"c.yaml:3:9: journey id must not be empty"}));
+  EXPECT_EQ(with("a/b", "w"),
+            (std::vector<std::string>{"c.yaml:3:9: journey id 'a/b' may hold only ASCII letters, "
+                                      "digits, '_', '-' and '.'"}));
+  EXPECT_EQ(with("j", "''"), (std::vector<std::string>{"c.yaml:6:15: step id must not be empty"}));
+  EXPECT_EQ(with("j", "'#1'"),
+            (std::vector<std::string>{"c.yaml:6:15: step id '#1' may hold only ASCII letters, "
+                                      "digits, '_', '-' and '.'"}));
+  EXPECT_EQ(with("j", "end"),
+            (std::vector<std::string>{"c.yaml:6:15: step id 'end' is reserved (next: end)"}));
+}
+
 }  // namespace
 }  // namespace waymark
