@@ -10,7 +10,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libsimdjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev libjemalloc-dev
   libssl-dev libboost-url1.81-dev libcurl4-openssl-dev python3-aiosmtpd
-  librocksdb-dev
+  librocksdb-dev zlib1g-dev
 )
 
 missing=()

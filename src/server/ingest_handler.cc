@@ -1,6 +1,7 @@
 #include "server/ingest_handler.h"
 
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include <array>
 #include <atomic>
@@ -31,6 +32,33 @@ constexpr std::array<TypeRoute, 6> kTypeRoutes = {{
     {"/v1/alias", EventType::kAlias},
     {"/v1/group", EventType::kGroup},
 }};
+
+enum class Gunzipped { kOk, kNotGzip, kTooLarge };
+
+// Inflates a gzip body into `out`, stopping once it holds more than `limit` bytes.
+Gunzipped Gunzip(std::string_view in, size_t limit, std::string* out) {
+  z_stream z{};
+  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return Gunzipped::kNotGzip;
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = uInt(in.size());
+  out->clear();
+  int rc = Z_OK;
+  char buf[16384];
+  while (rc == Z_OK) {
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof(buf);
+    rc = inflate(&z, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) break;
+    out->append(buf, sizeof(buf) - z.avail_out);
+    if (out->size() > limit) {
+      inflateEnd(&z);
+      return Gunzipped::kTooLarge;
+    }
+    if (rc == Z_OK && z.avail_in == 0 && z.avail_out != 0) rc = Z_BUF_ERROR;  // truncated
+  }
+  inflateEnd(&z);
+  return rc == Z_STREAM_END ? Gunzipped::kOk : Gunzipped::kNotGzip;
+}
 
 bool IsBatchPath(std::string_view path) { return path == "/v1/batch" || path == "/v1/import"; }
 
@@ -212,6 +240,13 @@ size_t IngestHandler::BodyLimit(std::string_view target) const {
   return options_->max_event_bytes;
 }
 
+std::string_view IngestHandler::BodyLimitName(std::string_view target) {
+  std::string_view path = PathOf(target);
+  if (IsBatchPath(path)) return "max_batch_bytes";
+  if (AdminHandler::IsAdminPath(path)) return "max_admin_body_bytes";
+  return "max_event_bytes";
+}
+
 Response IngestHandler::Handle(const Request& req) const {
   std::string_view path = PathOf(req.target());
   if (IsIngestPath(path)) {
@@ -285,8 +320,35 @@ Response IngestHandler::HandleIngest(const Request& req, std::string_view path) 
   Auth header_auth = HeaderAuth(req);
   if (header_auth == Auth::kBad) return unauthorized();
 
+  // Segment's libraries may gzip their bodies; the limits apply to the inflated size too.
+  std::string inflated;
+  std::string_view encoding = req[http::field::content_encoding];
+  bool gzip = StartsWithNoCase(encoding, "gzip") && encoding.size() == 4;
+  if (!encoding.empty() && !gzip &&
+      !(StartsWithNoCase(encoding, "identity") && encoding.size() == 8)) {
+    return error(http::status::unsupported_media_type, ErrorCode::kUnsupportedEncoding,
+                 "Content-Encoding '" + std::string(encoding) +
+                     "' is not supported; send gzip or an uncompressed body",
+                 1);
+  }
+  if (gzip) {
+    Gunzipped g = Gunzip(req.body(), limit, &inflated);
+    if (g == Gunzipped::kTooLarge) {
+      return error(http::status::payload_too_large, ErrorCode::kBodyTooLarge,
+                   fmt::format("the gzip body inflates past {} bytes; {} takes at most {} bytes "
+                               "({})",
+                               limit, path, limit, batch ? "max_batch_bytes" : "max_event_bytes"),
+                   1);
+    }
+    if (g == Gunzipped::kNotGzip) {
+      return error(http::status::bad_request, ErrorCode::kInvalidBody,
+                   "Content-Encoding is gzip but the body is not valid gzip data", 1);
+    }
+  }
+  std::string_view raw = gzip ? std::string_view(inflated) : std::string_view(req.body());
+
   const Time received_at = clock_->Now();
-  Result<Value> body = ParseJson(req.body());
+  Result<Value> body = ParseJson(raw);
   if (!body.ok()) {
     return error(http::status::bad_request, ErrorCode::kInvalidJson, body.status().message(), 1);
   }
@@ -326,7 +388,7 @@ Response IngestHandler::HandleIngest(const Request& req, std::string_view path) 
       }
     }
     // No element can be over the event limit when the whole body is not.
-    if (req.body().size() > options_->max_event_bytes) {
+    if (raw.size() > options_->max_event_bytes) {
       for (size_t i = 0; i < messages.size(); ++i) {
         size_t size = messages[i].ToJson().size();
         if (size > options_->max_event_bytes) {

@@ -70,6 +70,8 @@ class IngestHandler {
   // The largest body the request's target may have: max_batch_bytes for /v1/batch and
   // /v1/import, max_admin_body_bytes under /admin/, max_event_bytes for other paths.
   size_t BodyLimit(std::string_view target) const;
+  // The option that sets BodyLimit(target), for messages.
+  static std::string_view BodyLimitName(std::string_view target);
 
  private:
   Response HandleIngest(const Request& req, std::string_view path) const;

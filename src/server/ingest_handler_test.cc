@@ -2,6 +2,7 @@
 #include "server/ingest_handler.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <mutex>
 #include <regex>
@@ -245,6 +246,63 @@ TEST_F(HandlerTest, OversizedBodiesAre413NamingTheLimit) {
   EXPECT_NE(Message(res).find("max_batch_bytes"), std::string::npos);
   // Batch bodies may exceed the per-event limit.
   EXPECT_EQ(Post("/v1/batch", R"({"batch":[]})" + big).result_int(), 200);
+}
+
+// gzip-compresses `text` the way a Segment library does (zlib, gzip wrapper).
+std::string Gzip(std::string_view text) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
+            Z_OK);
+  std::string out(deflateBound(&z, uLong(text.size())) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = uInt(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = uInt(out.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+TEST_F(HandlerTest, GzipBodiesAreInflatedWithinTheLimits) {
+  auto post = [&](std::string target, std::string body, std::string encoding) {
+    Request req(http::verb::post, target, 11);
+    req.set(http::field::authorization, testing::BasicAuth("wk"));
+    req.set(http::field::content_encoding, encoding);
+    req.body() = std::move(body);
+    req.prepare_payload();
+    return handler_.Handle(req);
+  };
+  std::string batch = R"({"batch":[{"type":"track","userId":"u1","event":"A"},)"
+                      R"({"type":"identify","userId":"u2","traits":{"email":"u2@x.io"}}]})";
+  Response res = post("/v1/batch", Gzip(batch), "gzip");
+  EXPECT_EQ(res.result_int(), 200) << res.body();
+  ASSERT_EQ(sink_.accepted.size(), 2u);
+  EXPECT_EQ(sink_.accepted[0].name, "A");
+  EXPECT_EQ(sink_.accepted[1].user_id, "u2");
+  EXPECT_EQ(post("/v1/track", R"({"userId":"u","event":"B"})", "identity").result_int(), 200);
+
+  // A small body that inflates past the limit is refused as too large, naming the limit.
+  res = post("/v1/track",
+             Gzip(R"({"userId":"u","event":"A","x":")" + std::string(40000, 'x') + "\"}"), "gzip");
+  EXPECT_EQ(res.result_int(), 413);
+  EXPECT_EQ(Code(res), "body_too_large");
+  EXPECT_NE(Message(res).find("max_event_bytes"), std::string::npos) << Message(res);
+
+  res = post("/v1/batch", batch, "gzip");  // not compressed after all
+  EXPECT_EQ(res.result_int(), 400);
+  EXPECT_EQ(Code(res), "invalid_body");
+  EXPECT_EQ(Message(res), "Content-Encoding is gzip but the body is not valid gzip data");
+  std::string cut = Gzip(batch);
+  res = post("/v1/batch", cut.substr(0, cut.size() / 2), "gzip");  // truncated
+  EXPECT_EQ(res.result_int(), 400);
+
+  res = post("/v1/batch", batch, "br");
+  EXPECT_EQ(res.result_int(), 415);
+  EXPECT_EQ(Code(res), "unsupported_encoding");
+  EXPECT_EQ(Message(res),
+            "Content-Encoding 'br' is not supported; send gzip or an uncompressed body");
+  EXPECT_EQ(sink_.accepted.size(), 3u);
 }
 
 TEST_F(HandlerTest, SinkFailureIs503WithRetryAfter) {

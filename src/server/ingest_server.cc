@@ -151,8 +151,9 @@ class Session : public std::enable_shared_from_this<Session> {
       read_done_ = SteadyClock::now();
       Respond(ErrorResponse(header.version(), false, http::status::payload_too_large,
                             ErrorCode::kBodyTooLarge,
-                            fmt::format("body is {} bytes; {} takes at most {} bytes", *length,
-                                        std::string_view(header.target()), limit)),
+                            fmt::format("body is {} bytes; {} takes at most {} bytes ({})",
+                                        *length, std::string_view(header.target()), limit,
+                                        IngestHandler::BodyLimitName(header.target()))),
               /*counted=*/false, /*body_unread=*/true);
       if (!AdminHandler::IsAdminPath(header.target())) {
         server_->metrics_.EventsRejected(ErrorCode::kBodyTooLarge);

@@ -6,11 +6,11 @@ namespace waymark::server {
 
 std::string_view ErrorCodeName(ErrorCode code) {
   static constexpr std::string_view kNames[kErrorCodeCount] = {
-      "invalid_json",    "invalid_body",   "invalid_event",     "event_too_large",
-      "body_too_large",  "unauthorized",   "not_found",         "method_not_allowed",
-      "request_timeout", "overloaded",     "sink_unavailable",  "bad_request",
-      "internal",        "admin_disabled", "invalid_parameter", "invalid_request",
-      "invalid_journey"};
+      "invalid_json",         "invalid_body",   "invalid_event",    "event_too_large",
+      "body_too_large",       "unauthorized",   "not_found",        "method_not_allowed",
+      "request_timeout",      "overloaded",     "sink_unavailable", "bad_request",
+      "unsupported_encoding", "internal",       "admin_disabled",   "invalid_parameter",
+      "invalid_request",      "invalid_journey"};
   return kNames[static_cast<int>(code)];
 }
 

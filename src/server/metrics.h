@@ -17,26 +17,27 @@ namespace waymark::server {
 // The closed set of error codes the HTTP edge answers with. Each names one cause; the JSON error
 // body carries the code's name and docs/server.md lists its HTTP status.
 enum class ErrorCode : uint8_t {
-  kInvalidJson,       // 400: the body is not JSON
-  kInvalidBody,       // 400: JSON, but not the shape the endpoint takes ({"batch": [...]})
-  kInvalidEvent,      // 400 on single-event endpoints; a rejected index in a batch
-  kEventTooLarge,     // 400: one event of a batch is over max_event_bytes
-  kBodyTooLarge,      // 413
-  kUnauthorized,      // 401
-  kNotFound,          // 404
-  kMethodNotAllowed,  // 405
-  kRequestTimeout,    // 408
-  kOverloaded,        // 429: max_in_flight requests already being handled
-  kSinkUnavailable,   // 503: the sink did not take the events
-  kBadRequest,        // 400: HTTP-level garbage (unparseable request line or headers)
-  kInternal,          // 500: a bug, or an admin backend failure; logged at ERROR
+  kInvalidJson,          // 400: the body is not JSON
+  kInvalidBody,          // 400: JSON, but not the shape the endpoint takes ({"batch": [...]})
+  kInvalidEvent,         // 400 on single-event endpoints; a rejected index in a batch
+  kEventTooLarge,        // 400: one event of a batch is over max_event_bytes
+  kBodyTooLarge,         // 413
+  kUnauthorized,         // 401
+  kNotFound,             // 404
+  kMethodNotAllowed,     // 405
+  kRequestTimeout,       // 408
+  kOverloaded,           // 429: max_in_flight requests already being handled
+  kSinkUnavailable,      // 503: the sink did not take the events
+  kBadRequest,           // 400: HTTP-level garbage (unparseable request line or headers)
+  kUnsupportedEncoding,  // 415: a Content-Encoding other than gzip or identity
+  kInternal,             // 500: a bug, or an admin backend failure; logged at ERROR
   // The admin API's own codes (never an event rejection reason):
   kAdminDisabled,     // 404: no admin token configured, or no admin backend
   kInvalidParameter,  // 400: a query parameter or the publish version is malformed
   kInvalidRequest,    // 400: the admin backend refused the request as invalid
   kInvalidJourney,    // 422: a journey posted for a new version does not validate
 };
-inline constexpr int kErrorCodeCount = 17;
+inline constexpr int kErrorCodeCount = 18;
 
 std::string_view ErrorCodeName(ErrorCode code);
 
@@ -72,8 +73,8 @@ class Metrics {
 
  private:
   // Statuses the server can answer with; anything else is counted under "other".
-  static constexpr std::array<int, 15> kStatuses = {200, 201, 204, 302, 400, 401, 404, 405,
-                                                    408, 413, 422, 429, 500, 503, 0};
+  static constexpr std::array<int, 16> kStatuses = {200, 201, 204, 302, 400, 401, 404, 405,
+                                                    408, 413, 415, 422, 429, 500, 503, 0};
   static int Index(ErrorCode c) { return static_cast<int>(c); }
 
   std::atomic<uint64_t> events_accepted_{0};
