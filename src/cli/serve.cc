@@ -150,6 +150,13 @@ int Serve(const ServeOptions& o) {
   eo.redirect.promo_param = ds.promo_param;
   eo.redirect.landing_param = ds.landing_param;
 
+  if (!lo.delivery.smtp && lo.delivery.relay_url.empty()) {
+    live::Log().warn(
+        "no --smtp and no --relay-url: email, SMS and push sends are only {} and count as "
+        "delivered",
+        o.outbox.empty() ? "recorded in the store" : "written to the outbox file");
+  }
+
   std::error_code ec;
   std::filesystem::create_directories(o.data_dir, ec);
   if (ec) return Fail("cannot create data directory " + o.data_dir + ": " + ec.message());
@@ -164,7 +171,13 @@ int Serve(const ServeOptions& o) {
   Result<std::unique_ptr<live::JourneyRegistry>> registry =
       live::JourneyRegistry::Open(*disk, store->get(), &clock, &notes);
   if (!registry.ok()) return Fail(registry.status().message());
-  for (const std::string& n : notes) live::Log().info("journeys: {}", n);
+  for (const std::string& n : notes) {
+    if (live::JourneyRegistry::NoteIsWarning(n)) {
+      live::Log().warn("journeys: {}", n);
+    } else {
+      live::Log().info("journeys: {}", n);
+    }
+  }
 
   Result<std::unique_ptr<live::LiveEngine>> engine =
       live::LiveEngine::Open((*registry)->config(), store->get(), lo, &clock);

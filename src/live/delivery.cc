@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include "absl/hash/hash.h"
 #include "channels/webhook.h"
@@ -60,6 +62,24 @@ Status DropPartialLastLine(const std::string& path) {
   return Status::Ok();
 }
 
+// A channel's answer for a log line: the local parts of email addresses are masked (an SMTP
+// server's reply often echoes the recipient), the rest is kept so the cause shows.
+std::string ForLog(std::string_view detail) {
+  std::string out(detail.substr(0, 300));
+  for (size_t at = out.find('@'); at != std::string::npos; at = out.find('@', at + 1)) {
+    size_t start = at;
+    while (start > 0 && !std::isspace(static_cast<unsigned char>(out[start - 1])) &&
+           out[start - 1] != '<' && out[start - 1] != '"' && out[start - 1] != ':') {
+      --start;
+    }
+    if (start < at) {
+      out.replace(start, at - start, "***");
+      at = start + 3;
+    }
+  }
+  return out;
+}
+
 std::string StringField(const Value& v, std::string_view name) {
   const Value* f = v.Find(name);
   return f != nullptr && f->is_string() ? f->as_string() : std::string();
@@ -76,7 +96,9 @@ Delivery::Delivery(store::StateStore* store, DeliveryOptions options, const Cloc
   for (int i = 0; i < options_.lanes; ++i) {
     auto lane = std::make_unique<Lane>();
     lane->index = i;
-    lane->rng.seed(0x5eed + uint64_t(i));
+    // Seeded apart per process and lane, so that servers restarted together after an outage
+    // do not retry in step.
+    lane->rng.seed((uint64_t(std::random_device{}()) << 32) ^ std::random_device{}() ^ uint64_t(i));
     lanes_.push_back(std::move(lane));
   }
 }
@@ -339,14 +361,16 @@ std::string_view Delivery::Attempt(Lane* lane, store::OutboxEntry* entry, std::s
     case RetryDecision::Action::kRetry:
       entry->status = store::DeliveryStatus::kPending;
       entry->next_attempt = clock_->Now() + d.delay;
-      Log().warn("delivery failed, will retry message={} channel={} attempt={} in={}", entry->id,
-                 *channel, entry->attempts, FormatDuration(d.delay));
+      Log().warn("delivery failed, will retry message={} channel={} attempt={} in={} error=\"{}\"",
+                 entry->id, *channel, entry->attempts, FormatDuration(d.delay),
+                 ForLog(result.detail));
       return "retry";
     case RetryDecision::Action::kDeadLetter:
       entry->status = store::DeliveryStatus::kFailed;
       entry->detail = std::string(d.reason) + ": " + result.detail;
-      Log().warn("delivery dead-lettered message={} channel={} attempts={} reason=\"{}\"",
-                 entry->id, *channel, entry->attempts, d.reason);
+      Log().warn(
+          "delivery dead-lettered message={} channel={} attempts={} reason=\"{}\" error=\"{}\"",
+          entry->id, *channel, entry->attempts, d.reason, ForLog(result.detail));
       outcome("Message Failed", std::string(d.reason).c_str());
       return "failed";
   }

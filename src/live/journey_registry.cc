@@ -414,6 +414,12 @@ void JourneyRegistry::AddFileVersion(Journey* j, const std::shared_ptr<const Jou
   j->versions.push_back(std::move(v));
 }
 
+bool JourneyRegistry::NoteIsWarning(std::string_view note) {
+  // Reconcile writes "<journey> version N from the config file ... published" when the file won;
+  // every other note is one of the cases where it did not.
+  return note.find(" from the config file ") == std::string_view::npos;
+}
+
 Status JourneyRegistry::CheckStored(std::vector<std::string>* notes) const {
   std::vector<std::string> failures;
   for (const auto& j : journeys_) {

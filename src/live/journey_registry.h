@@ -56,6 +56,10 @@ class JourneyRegistry {
   static Result<std::unique_ptr<JourneyRegistry>> Open(std::shared_ptr<const Config> disk,
                                                        store::StateStore* store, const Clock* clock,
                                                        std::vector<std::string>* notes = nullptr);
+  // Whether a note of Open() says that what runs is not what the config files say (a file
+  // version ignored, a journey gone from the files, a stored version that no longer loads),
+  // which an operator should see as a warning; the others report a file version published.
+  static bool NoteIsWarning(std::string_view note);
   ~JourneyRegistry();
   JourneyRegistry(const JourneyRegistry&) = delete;
   JourneyRegistry& operator=(const JourneyRegistry&) = delete;

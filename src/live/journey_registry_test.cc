@@ -246,6 +246,7 @@ TEST_F(JourneyRegistryTest, OpenStoresAndPublishesTheDiskJourneys) {
   EXPECT_EQ(notes, (std::vector<std::string>{
                        "journey 'welcome' version 1 from the config file stored and published",
                        "journey 'cart' version 2 from the config file stored and published"}));
+  for (const std::string& n : notes) EXPECT_FALSE(JourneyRegistry::NoteIsWarning(n)) << n;
 
   std::shared_ptr<const Config> c = registry_->config();
   EXPECT_EQ(Shape(c),
@@ -569,6 +570,7 @@ TEST_F(JourneyRegistryTest, StoredVersionsWinOverAFileVersionThatIsNotHigher) {
                 "publish it",
                 "journey 'cart' is no longer in the config file; its stored version 2 stays "
                 "published (archive it to stop new entries)"}));
+  for (const std::string& n : notes) EXPECT_TRUE(JourneyRegistry::NoteIsWarning(n)) << n;
   EXPECT_EQ(Shape(registry_->config()).substr(0, 30), "welcome@1:active cart@2:active");
 
   ASSERT_TRUE(registry_->Archive("welcome").ok());

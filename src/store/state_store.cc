@@ -258,6 +258,12 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
                                                      const StoreOptions& options) {
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(MakeOptions(options), dir, &raw);
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    // RocksDB's LOCK file: another process (a second server) has the directory open.
+    return Status::Io("state store " + dir +
+                      " is in use by another process (one server per data directory): " +
+                      s.ToString());
+  }
   if (!s.ok()) return Status::Io("open state store " + dir + ": " + s.ToString());
   std::unique_ptr<StateStore> store(
       new StateStore(dir, options, std::unique_ptr<rocksdb::DB>(raw)));

@@ -108,6 +108,19 @@ TEST(StateStoreTest, CommitsAndReloadsEveryKeySpaceAfterReopen) {
   EXPECT_EQ(*store->LoadProfile("nobody", *config, nullptr), nullptr);
 }
 
+TEST(StateStoreTest, ASecondOpenOfTheSameDirectoryIsRefusedClearly) {
+  TempDir dir;
+  auto first = StateStore::Open(dir.path(), {});
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  auto second = StateStore::Open(dir.path(), {});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Status::Code::kIoError);
+  EXPECT_NE(second.status().message().find(" is in use by another process (one server per data "
+                                           "directory)"),
+            std::string::npos)
+      << second.status().message();
+}
+
 TEST(StateStoreTest, DeletesAndMetaValues) {
   TempDir dir;
   auto config = MakeTestConfig();
