@@ -176,6 +176,11 @@ if [ -d "$data" ]; then
   else
     pass=$((pass + 1))
   fi
+  expect "trace narrowed to an unknown journey" 2 \
+    "waymark: --trace-journey 'nosuch' is not a journey of the config (browse_abandonment," \
+    "$waymark" replay --quiet --config "$src/examples/retail" \
+    --events "$data/taobao-userbehavior-head/UserBehavior1.csv" --mapping "$src/mappings/taobao.yaml" \
+    --trace 100 --trace-journey nosuch
   expect "unsorted Tmall log replays sorted" 0 "9,999 read from 9,999 rows" \
     "$waymark" replay --quiet --config "$src/examples/retail" \
     --events "$data/tmall-ijcai15-user-log-head/user_log.csv" --mapping "$src/mappings/tmall.yaml"

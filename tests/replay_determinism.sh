@@ -33,7 +33,21 @@ check() {  # name events mapping
   echo "ok $1: $n messages, identical across runs and shard counts"
 }
 
+# Tracing a profile changes nothing but the trace.
+traced() {  # name events mapping profile
+  run "$1" "$2" "$3" 1 "$tmp/$1-a"
+  "$waymark" replay --quiet --config "$src/examples/retail" --events "$2" --mapping "$3" \
+    --shards 2 --outbox "$tmp/$1-t.outbox" --suppressions "$tmp/$1-t.supp" --trace "$4" \
+    --trace-file "$tmp/$1-t.trace" > "$tmp/$1-t.report"
+  [ -s "$tmp/$1-t.trace" ] || { echo "FAIL $1: no trace of $4"; exit 1; }
+  cmp "$tmp/$1-a.outbox" "$tmp/$1-t.outbox" || { echo "FAIL $1: tracing changed the outbox"; exit 1; }
+  diff <(grep -v -e '^  run ' "$tmp/$1-a.report") <(grep -v -e '^  run ' "$tmp/$1-t.report") \
+    || { echo "FAIL $1: tracing changed the report"; exit 1; }
+  echo "ok $1: tracing profile $4 changes nothing else"
+}
+
 check taobao "$data/taobao-userbehavior-head/UserBehavior1.csv" "$src/mappings/taobao.yaml"
 check rees46 "$data/rees46-multicategory-2019-oct-head/2019-Oct.csv" "$src/mappings/rees46.yaml"
 check diginetica "$data/diginetica-sample/sample_train-item-views.csv" \
   "$src/mappings/diginetica.yaml"
+traced taobao "$data/taobao-userbehavior-head/UserBehavior1.csv" "$src/mappings/taobao.yaml" 100

@@ -234,6 +234,16 @@ int Replay(const ReplayOptions& o) {
     return kExitInvalid;
   }
 
+  for (const std::string& j : o.trace_journeys) {
+    if ((*config)->JourneyIndex(j) < 0) {
+      std::string known;
+      for (const auto& def : (*config)->journeys) known += (known.empty() ? "" : ", ") + def->id;
+      std::fprintf(stderr, "waymark: --trace-journey '%s' is not a journey of the config (%s)\n",
+                   j.c_str(), known.c_str());
+      return kExitInvalid;
+    }
+  }
+
   EngineOptions eo;
   eo.shards = o.shards;
   eo.dedupe_window = *dedupe;

@@ -22,6 +22,12 @@ namespace waymark {
 
 namespace {
 
+// "journey <id>", plus the instance's key for keyed journeys (one instance per cart), so that a
+// trace tells apart the lines of instances running side by side.
+std::string JourneyLabel(const Instance& inst) {
+  return "journey " + inst.journey->id + (inst.key.empty() ? "" : " [" + inst.key + "]");
+}
+
 // Deterministic 0..n-1 bucket for a profile at a step (splits and holdouts).
 uint64_t Bucket(std::string_view profile_key, const JourneyDef& j, const StepDef& s, uint64_t n) {
   uint64_t h = Hash64(profile_key, 0x5eed);
@@ -245,7 +251,7 @@ void Shard::Absorb(ProfileState* ps, std::unique_ptr<ProfileState> other) {
     if (duplicate) {
       // Both identities were already in this journey: keep the known profile's instance only.
       Bump(&StatsOf(inst).exits, "merged");
-      WM_TRACE(ps, "journey " + inst.journey->id + ": instance " + HexId(inst.id) +
+      WM_TRACE(ps, JourneyLabel(inst) + ": instance " + HexId(inst.id) +
                        " from the merged profile ends (already in this journey)");
       continue;
     }
@@ -309,11 +315,11 @@ void Shard::FireTimer(const Timer& timer) {
     const StepDef* step = inst.step >= 0 ? &inst.journey->steps[inst.step] : nullptr;
     switch (inst.state) {
       case Instance::State::kWaiting:
-        WM_TRACE(ps, "journey " + inst.journey->id + ": wait at " + Quote(step->id) + " is over");
+        WM_TRACE(ps, JourneyLabel(inst) + ": wait at " + Quote(step->id) + " is over");
         inst.step = step->next;
         break;
       case Instance::State::kWaitingEvent:
-        WM_TRACE(ps, "journey " + inst.journey->id + ": no " + Quote(step->wait_event) +
+        WM_TRACE(ps, JourneyLabel(inst) + ": no " + Quote(step->wait_event) +
                          " within " + FormatDuration(step->wait) + " at " + Quote(step->id) +
                          ", timed out");
         inst.step = step->on_timeout;
@@ -418,7 +424,7 @@ void Shard::CheckInstances(ProfileState* ps, const Event& e) {
     if (j.has_goal && !inst->converted && name == j.goal_event &&
         e.timestamp <= inst->entered_at + j.goal_window) {
       bool held = j.goal_filter.Test(ctx);
-      WM_TRACE_CONDITION(ps, ("journey " + j.id + ": goal filter"), j.goal_filter, ctx, held);
+      WM_TRACE_CONDITION(ps, (JourneyLabel(*inst) + ": goal filter"), j.goal_filter, ctx, held);
       if (held) {
         Convert(ps, inst, e);
         continue;
@@ -429,7 +435,7 @@ void Shard::CheckInstances(ProfileState* ps, const Event& e) {
     for (const JourneyDef::ExitRule& rule : j.exits) {
       if (name != rule.event) continue;
       bool held = rule.filter.Test(ctx);
-      WM_TRACE_CONDITION(ps, ("journey " + j.id + ": exit rule " + Quote(rule.reason)), rule.filter,
+      WM_TRACE_CONDITION(ps, (JourneyLabel(*inst) + ": exit rule " + Quote(rule.reason)), rule.filter,
                          ctx, held);
       if (held) {
         End(ps, inst, rule.reason);
@@ -442,14 +448,14 @@ void Shard::CheckInstances(ProfileState* ps, const Event& e) {
       const StepDef& step = j.steps[inst->step];
       if (name != step.wait_event) continue;
       bool held = step.wait_filter.Test(ctx);
-      WM_TRACE_CONDITION(ps, ("journey " + j.id + ": wait_for " + Quote(step.id) + " filter"),
+      WM_TRACE_CONDITION(ps, (JourneyLabel(*inst) + ": wait_for " + Quote(step.id) + " filter"),
                          step.wait_filter, ctx, held);
       if (!held) continue;
       inst->timer_token = 0;  // cancels the timeout
       inst->step = step.on_event;
       inst->state = Instance::State::kRunning;
       WM_TRACE(ps,
-               "journey " + j.id + ": " + Quote(step.wait_event) + " arrived at " + Quote(step.id));
+               JourneyLabel(*inst) + ": " + Quote(step.wait_event) + " arrived at " + Quote(step.id));
       Run(ps, i, now_);
     }
   }
@@ -482,8 +488,12 @@ void Shard::EvaluateSegments(ProfileState* ps, const Event* e, bool all) {
       ++results_.counters.segment_exits;
     }
     if (ps->traced) {
+      // Explaining evaluates again, parts Test skipped among them: it must not move the
+      // re-check time, or tracing a profile would change what the run does.
+      expr::EvalContext explain = ctx;
+      explain.next_change = nullptr;
       WM_TRACE(ps, std::string("segment ") + Quote(seg.id) + (in ? " entered" : " left") + " (" +
-                       seg.condition.Explain(ctx) + ")");
+                       seg.condition.Explain(explain) + ")");
     }
     for (uint32_t j : in ? by_segment_enter_[i] : by_segment_exit_[i]) {
       TryEnter(ps, j, e, &shared);
@@ -642,13 +652,13 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
     case StepKind::kWait:
       inst->state = Instance::State::kWaiting;
       Schedule(ps, inst, now_ + s.wait);
-      WM_TRACE(ps, "journey " + j.id + ": " + Quote(s.id) + " waits " + FormatDuration(s.wait) +
+      WM_TRACE(ps, JourneyLabel(*inst) + ": " + Quote(s.id) + " waits " + FormatDuration(s.wait) +
                        " until " + FormatIsoTime(inst->timer_due));
       return false;
     case StepKind::kWaitUntil: {
       inst->state = Instance::State::kWaiting;
       Schedule(ps, inst, NextLocalTime(now_, tz, s.local_minute, s.weekday_mask));
-      WM_TRACE(ps, "journey " + j.id + ": " + Quote(s.id) + " waits until " +
+      WM_TRACE(ps, JourneyLabel(*inst) + ": " + Quote(s.id) + " waits until " +
                        FormatIsoTime(inst->timer_due) + " (local time in " +
                        std::string(tz->name()) + ")");
       return false;
@@ -656,7 +666,7 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
     case StepKind::kWaitFor:
       inst->state = Instance::State::kWaitingEvent;
       Schedule(ps, inst, now_ + s.wait);
-      WM_TRACE(ps, "journey " + j.id + ": " + Quote(s.id) + " waits for " + Quote(s.wait_event) +
+      WM_TRACE(ps, JourneyLabel(*inst) + ": " + Quote(s.id) + " waits for " + Quote(s.wait_event) +
                        " until " + FormatIsoTime(inst->timer_due));
       return false;
     case StepKind::kBranch: {
@@ -667,7 +677,7 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
         const StepDef::Branch& br = s.branches[b];
         bool held = br.condition.Test(ctx);
         if (!br.condition.empty()) {
-          WM_TRACE_CONDITION(ps, ("journey " + j.id + ": branch " + Quote(s.id) + " if"),
+          WM_TRACE_CONDITION(ps, (JourneyLabel(*inst) + ": branch " + Quote(s.id) + " if"),
                              br.condition, ctx, held);
         }
         if (held) {
@@ -677,7 +687,7 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
         }
       }
       Bump(&ss.arms, taken);
-      WM_TRACE(ps, "journey " + j.id + ": branch " + Quote(s.id) + " -> " + Quote(taken));
+      WM_TRACE(ps, JourneyLabel(*inst) + ": branch " + Quote(s.id) + " -> " + Quote(taken));
       inst->step = next;
       return true;
     }
@@ -696,7 +706,7 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
         b -= a.weight;
       }
       Bump(&ss.arms, label);
-      WM_TRACE(ps, "journey " + j.id + ": split " + Quote(s.id) + " -> " + Quote(label));
+      WM_TRACE(ps, JourneyLabel(*inst) + ": split " + Quote(s.id) + " -> " + Quote(label));
       inst->step = next;
       return true;
     }
@@ -708,7 +718,7 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
         stats.entered_control++;
       }
       Bump(&ss.arms, control ? "control" : "treated");
-      WM_TRACE(ps, "journey " + j.id + ": holdout " + Quote(s.id) + " -> " +
+      WM_TRACE(ps, JourneyLabel(*inst) + ": holdout " + Quote(s.id) + " -> " +
                        (control ? "control group (no messages)" : "treated"));
       inst->step = s.next;
       return true;
@@ -722,7 +732,7 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
       // segments until the profile's next event; doing it here needs a guard against loops.
       for (const auto& [name, value] : s.set_traits) ps->profile.SetTrait(name, value);
       for (const std::string& name : s.unset_traits) ps->profile.UnsetTrait(name);
-      WM_TRACE(ps, "journey " + j.id + ": " + Quote(s.id) + " updated the profile");
+      WM_TRACE(ps, JourneyLabel(*inst) + ": " + Quote(s.id) + " updated the profile");
       inst->step = s.next;
       return true;
     }
@@ -744,11 +754,10 @@ bool Shard::Step(ProfileState* ps, Instance* inst, Time scheduled) {
 }
 
 bool Shard::ExecuteSend(ProfileState* ps, Instance* inst, const StepDef& s, Time scheduled) {
-  const JourneyDef& j = *inst->journey;
   StepStats& ss = StepStatsOf(*inst, inst->step);
   if (inst->control) {
     ss.held_out++;
-    WM_TRACE(ps, "journey " + j.id + ": send " + Quote(s.id) + " held out (control group)");
+    WM_TRACE(ps, JourneyLabel(*inst) + ": send " + Quote(s.id) + " held out (control group)");
     return true;
   }
   if (s.max_lateness && now_ - scheduled > *s.max_lateness) {
@@ -761,7 +770,7 @@ bool Shard::ExecuteSend(ProfileState* ps, Instance* inst, const StepDef& s, Time
   if (ps->traced) {
     for (const ChannelCheck& c : d.checks) {
       if (c.reason != SuppressReason::kNone) {
-        WM_TRACE(ps, "journey " + j.id + ": send " + Quote(s.id) + " channel " +
+        WM_TRACE(ps, JourneyLabel(*inst) + ": send " + Quote(s.id) + " channel " +
                          cfg_.channels[c.channel].id + " not usable: " +
                          std::string(SuppressReasonName(c.reason)) + " (" + c.detail + ")");
       }
@@ -773,7 +782,7 @@ bool Shard::ExecuteSend(ProfileState* ps, Instance* inst, const StepDef& s, Time
       inst->state = Instance::State::kDeferredSend;
       Schedule(ps, inst, d.defer_until);
       WM_TRACE(ps,
-               "journey " + j.id + ": send " + Quote(s.id) + " deferred by quiet hours until " +
+               JourneyLabel(*inst) + ": send " + Quote(s.id) + " deferred by quiet hours until " +
                    FormatIsoTime(d.defer_until) + " (end of quiet hours in " +
                    std::string(
                        (ps->profile.tz ? ps->profile.tz : cfg_.settings.default_timezone)->name()) +
@@ -834,7 +843,7 @@ void Shard::EmitMessage(ProfileState* ps, Instance* inst, const StepDef& s, int 
   if (s.kind == StepKind::kSend) inst->last_sent = SentMessage{inst->step, channel, id, now};
   ++results_.counters.messages;
   if (draining_) StatsOf(*inst).sent_after_data++;
-  WM_TRACE(ps, "journey " + j.id + ": sent " + Quote(s.id) + " on " + channel_id + " (message " +
+  WM_TRACE(ps, JourneyLabel(*inst) + ": sent " + Quote(s.id) + " on " + channel_id + " (message " +
                    id + (promo.empty() ? "" : ", promo " + promo) + ")");
   if (options_.activity_limit > 0) {
     NoteActivity(ps,
@@ -880,7 +889,7 @@ void Shard::Suppress(ProfileState* ps, Instance* inst, const StepDef& s, Suppres
   std::string_view name = SuppressReasonName(reason);
   Bump(&StepStatsOf(*inst, inst->step).suppressed, name);
   Bump(&results_.suppressed, name);
-  WM_TRACE(ps, "journey " + j.id + ": send " + Quote(s.id) + " suppressed: " + std::string(name) +
+  WM_TRACE(ps, JourneyLabel(*inst) + ": send " + Quote(s.id) + " suppressed: " + std::string(name) +
                    (detail.empty() ? "" : " (" + detail + ")"));
   if (options_.activity_limit == 0 && !options_.keep_suppressions) return;
   std::string id = HexId(HashCombine(HashCombine(inst->id, uint64_t(inst->step)), inst->visits));
@@ -912,19 +921,19 @@ void Shard::Complete(ProfileState* ps, Instance* inst) {
     // The window includes its last instant: a goal event exactly at the deadline still counts,
     // and timers due at an instant fire before that instant's events.
     Schedule(ps, inst, deadline + Duration(1));
-    WM_TRACE(ps, "journey " + j.id + ": completed; watching for goal " + Quote(j.goal_event) +
+    WM_TRACE(ps, JourneyLabel(*inst) + ": completed; watching for goal " + Quote(j.goal_event) +
                      " until " + FormatIsoTime(deadline));
     return;
   }
   inst->state = Instance::State::kEnded;
-  WM_TRACE(ps, "journey " + j.id + ": completed");
+  WM_TRACE(ps, JourneyLabel(*inst) + ": completed");
 }
 
 void Shard::End(ProfileState* ps, Instance* inst, const std::string& reason) {
   Bump(&StatsOf(*inst).exits, reason);
   inst->state = Instance::State::kEnded;
   inst->timer_token = 0;
-  WM_TRACE(ps, "journey " + inst->journey->id + ": exited (" + reason + ")");
+  WM_TRACE(ps, JourneyLabel(*inst) + ": exited (" + reason + ")");
 }
 
 void Shard::Convert(ProfileState* ps, Instance* inst, const Event& goal) {
@@ -955,9 +964,9 @@ void Shard::Convert(ProfileState* ps, Instance* inst, const Event& goal) {
     ss.converted++;
     ss.revenue += revenue;
   }
-  WM_TRACE(ps, "journey " + inst->journey->id + ": goal " + Quote(inst->journey->goal_event) +
+  WM_TRACE(ps, JourneyLabel(*inst) + ": goal " + Quote(inst->journey->goal_event) +
                    " reached" + (inst->control ? " (control group)" : ""));
-  WM_TRACE(ps, "journey " + inst->journey->id + ": conversion credited to " +
+  WM_TRACE(ps, JourneyLabel(*inst) + ": conversion credited to " +
                    (credited == kEnd ? std::string("no step")
                                      : "step " + Quote(inst->journey->steps[credited].id)) +
                    " (" + why + ")");
