@@ -176,6 +176,11 @@ if [ -d "$data" ]; then
   else
     pass=$((pass + 1))
   fi
+  expect "keyed instances' trace lines name their key" 0 \
+    "journey cart_abandonment [4475881]: sent 'first_touch' on email" \
+    "$waymark" replay --quiet --config "$src/examples/retail" \
+    --events "$data/taobao-userbehavior-head/UserBehavior1.csv" --mapping "$src/mappings/taobao.yaml" \
+    --trace 100762 --trace-journey cart_abandonment
   expect "trace narrowed to an unknown journey" 2 \
     "waymark: --trace-journey 'nosuch' is not a journey of the config (browse_abandonment," \
     "$waymark" replay --quiet --config "$src/examples/retail" \

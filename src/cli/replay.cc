@@ -119,7 +119,9 @@ bool WriteText(const std::string& path, const std::string& text) {
 bool KeepTraceLine(const std::string& text, const std::vector<std::string>& journeys) {
   if (journeys.empty() || text.rfind("event ", 0) == 0 || text.rfind("merge", 0) == 0) return true;
   for (const std::string& j : journeys) {
-    if (text.rfind("journey " + j + ":", 0) == 0 || text.rfind("journey " + j + " v", 0) == 0) {
+    // "journey <id>: ...", "journey <id> v<N>: entered ..." or "journey <id> [<key>]: ...".
+    if (text.rfind("journey " + j + ":", 0) == 0 || text.rfind("journey " + j + " v", 0) == 0 ||
+        text.rfind("journey " + j + " [", 0) == 0) {
       return true;
     }
   }
