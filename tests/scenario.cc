@@ -118,6 +118,7 @@ ExpectedStep ParseStep(const std::string& id, const YAML::Node& n) {
   st.converted = OptNum(n, "converted");
   st.revenue = OptDouble(n, "revenue");
   st.suppressed = CountList(n["suppressed"]);
+  st.exited = CountList(n["exited"]);
   return st;
 }
 
@@ -168,7 +169,7 @@ Status ParseExpectations(const YAML::Node& x, Scenario* s) {
           WAYMARK_RETURN_IF_ERROR(
               CheckKeys(st.second,
                         {"entered", "sent", "held_out", "opened", "clicked", "unique_opened",
-                         "unique_clicked", "converted", "revenue", "suppressed"},
+                         "unique_clicked", "converted", "revenue", "suppressed", "exited"},
                         s->path + ": expect.journeys." + j.id + ".steps." + st.first.Scalar()));
           j.steps.push_back(ParseStep(st.first.Scalar(), st.second));
         }

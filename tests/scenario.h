@@ -30,6 +30,7 @@ struct ExpectedStep {
   std::optional<double> revenue;
   std::vector<std::pair<std::string, uint64_t>> sent_by_channel;  // `sent: { email: 1 }`
   std::vector<std::pair<std::string, uint64_t>> suppressed;       // reason -> count
+  std::vector<std::pair<std::string, uint64_t>> exited;           // reason -> count
 };
 
 struct ExpectedJourney {

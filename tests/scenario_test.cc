@@ -92,7 +92,8 @@ void CheckSteps(const JourneyDef& j, const ExpectedJourney& x, const JourneyStat
   for (const ExpectedStep& want : x.steps) {
     int index = j.StepIndex(want.id);
     ASSERT_GE(index, 0) << "journey " << x.id << " has no step " << want.id;
-    const StepStats& got = size_t(index) < st.steps.size() ? st.steps[index] : StepStats{};
+    const StepStats* found = st.FindStep(want.id);
+    const StepStats& got = found != nullptr ? *found : StepStats{};
     SCOPED_TRACE("step " + want.id);
     auto check = [&](const std::optional<uint64_t>& w, uint64_t g, const char* name) {
       if (w) {
@@ -117,6 +118,9 @@ void CheckSteps(const JourneyDef& j, const ExpectedJourney& x, const JourneyStat
     }
     for (const auto& [reason, n] : want.suppressed) {
       EXPECT_EQ(n, CountOf(got.suppressed, reason)) << "suppressed[" << reason << "]";
+    }
+    for (const auto& [reason, n] : want.exited) {
+      EXPECT_EQ(n, CountOf(got.exited, reason)) << "exited[" << reason << "]";
     }
   }
 }

@@ -79,6 +79,7 @@ void AppendStep(const StepDef& s, const StepStats& st, std::string* out) {
   if (st.held_out > 0) *out += "; held out " + Num(st.held_out);
   if (st.deferred > 0) *out += "; deferred by quiet hours " + Num(st.deferred);
   if (!st.arms.empty()) *out += "; -> " + CountsText(st.arms);
+  if (!st.exited.empty()) *out += "; exited here " + CountsText(st.exited);
   if (st.opened > 0)
     *out += "; opened " + Num(st.opened) + " (" + Num(st.unique_opened) + " unique)";
   if (st.clicked > 0) {
@@ -375,6 +376,8 @@ void AppendJourneysJson(const Config& config, const std::vector<JourneyStats>& j
       out += ",\"held_out\":" + std::to_string(ss.held_out);
       out += ",\"deferred\":" + std::to_string(ss.deferred) + ",\"next\":";
       MapJson(ss.arms, &out);
+      out += ",\"exited\":";
+      MapJson(ss.exited, &out);
       out += ",\"opened\":" + std::to_string(ss.opened) +
              ",\"unique_opened\":" + std::to_string(ss.unique_opened) +
              ",\"clicked\":" + std::to_string(ss.clicked) +

@@ -931,6 +931,9 @@ void Shard::Complete(ProfileState* ps, Instance* inst) {
 
 void Shard::End(ProfileState* ps, Instance* inst, const std::string& reason) {
   Bump(&StatsOf(*inst).exits, reason);
+  if (inst->step >= 0 && size_t(inst->step) < inst->journey->steps.size()) {
+    Bump(&StepStatsOf(*inst, inst->step).exited, reason);
+  }
   inst->state = Instance::State::kEnded;
   inst->timer_token = 0;
   WM_TRACE(ps, JourneyLabel(*inst) + ": exited (" + reason + ")");

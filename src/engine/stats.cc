@@ -15,6 +15,7 @@ void StepStats::Add(const StepStats& o) {
   held_out += o.held_out;
   deferred += o.deferred;
   AddMap(&arms, o.arms);
+  AddMap(&exited, o.exited);
   opened += o.opened;
   clicked += o.clicked;
   unique_opened += o.unique_opened;
@@ -99,6 +100,7 @@ constexpr std::pair<const char*, Counts StepStats::*> kStepMaps[] = {
     {"sent", &StepStats::sent},
     {"suppressed", &StepStats::suppressed},
     {"arms", &StepStats::arms},
+    {"exited", &StepStats::exited},
 };
 constexpr Field<JourneyStats> kJourneyFields[] = {
     {"entered", &JourneyStats::entered},

@@ -29,6 +29,9 @@ struct StepStats {
   uint64_t held_out = 0;  // sends skipped because the instance is control
   uint64_t deferred = 0;  // quiet-hours deferrals
   Counts arms;            // branch/split: taken next step -> count
+  // Instances that ended while at this step (waiting, or holding a deferred send), by the
+  // journey exit's reason: with them a step's entries add up.
+  Counts exited;
   // Engagement with this step's messages, from `Message Opened` / `Message Clicked` events:
   // every event, and each message once (per profile, see EngagedMessage).
   uint64_t opened = 0, clicked = 0;
