@@ -1104,6 +1104,9 @@ Value Shard::RenderVars(const TemplateDef& tpl, const ProfileState& ps, const In
     message.Set("id", message_id);
     message.Set("channel", cfg_.channels[channel].id);
     if (!promo.empty()) message.Set("promo_code", promo);
+    if (tpl.message.Wants("unsubscribe_url")) {
+      message.Set("unsubscribe_url", std::string(kUnsubscribeUrlPlaceholder));
+    }
     vars.Set("message", std::move(message));
   }
   if (tpl.journey.any) {

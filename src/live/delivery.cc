@@ -445,16 +445,54 @@ DeliveryResult Delivery::PutInbox(const Value& msg, const store::OutboxEntry& en
   return DeliveryResult::Delivered("in the inbox");
 }
 
+// Replaces every `{{ message.unsubscribe_url }}` placeholder in the message's parts with `url`.
+void PutUnsubscribeUrl(Value* msg, const std::string& url) {
+  for (const char* part : {"html", "text", "body"}) {
+    const Value* v = msg->Find(part);
+    if (v == nullptr || !v->is_string()) continue;
+    const std::string& text = v->as_string();
+    if (text.find(kUnsubscribeUrlPlaceholder) == std::string::npos) continue;
+    std::string out;
+    size_t from = 0;
+    for (size_t at; (at = text.find(kUnsubscribeUrlPlaceholder, from)) != std::string::npos;) {
+      out.append(text, from, at - from);
+      out += url;
+      from = at + kUnsubscribeUrlPlaceholder.size();
+    }
+    out.append(text, from);
+    msg->Set(part, std::move(out));
+  }
+}
+
 Value Delivery::Track(Value msg, const store::OutboxEntry& entry) const {
   const DeliverySettings& s = settings();
-  if (!options_.keyring) return msg;
   std::string channel = StringField(msg, "channel");
   ChannelKind kind = KindOf(channel);
-  if (kind == ChannelKind::kWebhook) return msg;
+  if (!options_.keyring || kind == ChannelKind::kWebhook) {
+    // No keys, no unsubscribe endpoint: the link has nowhere to go.
+    PutUnsubscribeUrl(&msg, "");
+    return msg;
+  }
   const Value* anonymous = msg.Find("anonymous");
   std::string profile =
       server::LinkProfileId(StringField(msg, "profile"),
                             anonymous != nullptr && anonymous->is_bool() && anonymous->as_bool());
+  {
+    // Unsubscribe links outlive ordinary ones: people act on old mail. Made before the links
+    // are tracked, so a body's unsubscribe link goes through /c/ (a click) to /u/.
+    tracking::LinkToken t;
+    t.kind = tracking::LinkKind::kUnsubscribe;
+    t.message_id = entry.id;
+    t.profile_id = profile;
+    t.journey_id = StringField(msg, "journey");
+    t.step_id = StringField(msg, "step");
+    t.channel = channel;
+    t.expiry = entry.time + std::max<Duration>(s.link_ttl, std::chrono::hours(24 * 365));
+    Result<std::string> token = options_.keyring->Sign(t);
+    std::string url = token.ok() ? options_.public_url + "/u/" + *token : std::string();
+    PutUnsubscribeUrl(&msg, url);
+    if (kind == ChannelKind::kEmail && !url.empty()) msg.Set("unsubscribe_url", url);
+  }
   if (s.track_links) {
     tracking::LinkContext ctx;
     ctx.base_url = options_.public_url;
@@ -463,6 +501,7 @@ Value Delivery::Track(Value msg, const store::OutboxEntry& entry) const {
     ctx.journey_id = StringField(msg, "journey");
     ctx.step_id = StringField(msg, "step");
     ctx.channel = channel;
+    ctx.untracked_prefixes = {options_.public_url + "/u/"};
     if (std::string promo = StringField(msg, "promo_code"); !promo.empty()) ctx.promo_code = promo;
     for (const char* part : {"html", "text", "body"}) {
       const Value* v = msg.Find(part);
@@ -479,19 +518,6 @@ Value Delivery::Track(Value msg, const store::OutboxEntry& entry) const {
                    st.message());
       }
     }
-  }
-  if (kind == ChannelKind::kEmail) {
-    // Unsubscribe links outlive ordinary ones: people act on old mail.
-    tracking::LinkToken t;
-    t.kind = tracking::LinkKind::kUnsubscribe;
-    t.message_id = entry.id;
-    t.profile_id = profile;
-    t.journey_id = StringField(msg, "journey");
-    t.step_id = StringField(msg, "step");
-    t.channel = channel;
-    t.expiry = entry.time + std::max<Duration>(s.link_ttl, std::chrono::hours(24 * 365));
-    Result<std::string> token = options_.keyring->Sign(t);
-    if (token.ok()) msg.Set("unsubscribe_url", options_.public_url + "/u/" + *token);
   }
   return msg;
 }

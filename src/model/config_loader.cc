@@ -759,7 +759,8 @@ void Loader::LoadTemplate(const Source& src, const YAML::Node& node) {
           }
           std::string_view rest = path.substr(dot + 1);
           std::string member(rest.substr(0, rest.find('.')));
-          static const std::vector<std::string> kMessage = {"id", "channel", "promo_code"};
+          static const std::vector<std::string> kMessage = {"id", "channel", "promo_code",
+                                                            "unsubscribe_url"};
           static const std::vector<std::string> kJourney = {"id", "name", "version", "step"};
           const std::vector<std::string>* known = needs == &def.message   ? &kMessage
                                                   : needs == &def.journey ? &kJourney

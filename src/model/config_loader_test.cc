@@ -298,7 +298,7 @@ TEST(ConfigLoaderTest, TemplateVariableTyposAreRejected) {
             "profile, event, message, journey)");
   EXPECT_EQ(errors[1],
             "c.yaml:3:14: template subject reads unknown variable 'message.links' "
-            "(known: id, channel, promo_code)");
+            "(known: id, channel, promo_code, unsubscribe_url)");
 }
 
 // ---- one journey document (the admin API's journeys) ----

@@ -35,6 +35,12 @@ inline constexpr std::string_view kJourneyProperty = "journey";
 inline constexpr std::string_view kStepProperty = "step";
 inline constexpr std::string_view kChannelProperty = "channel";
 
+// What `{{ message.unsubscribe_url }}` renders as in the engine, which cannot sign links: the
+// live server's delivery replaces it with the message's signed /u/{token} link (docs/templates.md).
+// A reserved .invalid host, so a message that escaped unreplaced links nowhere.
+inline constexpr std::string_view kUnsubscribeUrlPlaceholder =
+    "https://unsubscribe.waymark.invalid/";
+
 // TODO(perf): an event owns its strings and property bag: about 6 heap allocations per REES46 CSV
 // row (messageId and source are past the 15-byte inline size, the bag and three of its values),
 // 360 bytes to move, and copying or moving one is most of the router's work per event in a

@@ -226,6 +226,12 @@ class Rewriter {
   Result<std::string> Track(LinkKind kind, std::string destination);
   Status Anchor(std::string_view html, size_t lt, const Tag& tag);
   Status Pixel(size_t insert_at);
+  bool Untracked(std::string_view url) const {
+    for (const std::string& p : context_.untracked_prefixes) {
+      if (!p.empty() && url.substr(0, p.size()) == p) return true;
+    }
+    return false;
+  }
 
   const LinkContext& context_;
   const Keyring& keyring_;
@@ -272,7 +278,8 @@ Status Rewriter::Anchor(std::string_view html, size_t lt, const Tag& tag) {
     url = std::string(TrimSpaces(
         DecodeReferences(html.substr(href->value_begin, href->value_end - href->value_begin))));
   }
-  if (href == nullptr || HttpPrefix(url) == 0 || url.size() == HttpPrefix(url)) {
+  if (href == nullptr || HttpPrefix(url) == 0 || url.size() == HttpPrefix(url) ||
+      Untracked(url)) {
     out_->append(raw);
     return Status::Ok();
   }
@@ -386,6 +393,10 @@ Status Rewriter::Text(std::string_view text) {
     if (prefix == 0) continue;
     size_t end = BareUrlEnd(text, i);
     if (end <= i + prefix) continue;
+    if (Untracked(text.substr(i, end - i))) {
+      i = end - 1;
+      continue;
+    }
 
     out_->append(text.substr(copied, i - copied));
     Result<std::string> tracked = Track(LinkKind::kClick, std::string(text.substr(i, end - i)));

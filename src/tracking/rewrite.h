@@ -24,6 +24,9 @@ struct LinkContext {
   std::string channel;
   std::optional<std::string> promo_code;  // put into click tokens, not the open token
   bool open_pixel = true;                 // HTML only
+  // Links that start with one of these are left as they are (the server's own unsubscribe
+  // links, which must not count as clicks).
+  std::vector<std::string> untracked_prefixes;
 };
 
 struct RewrittenLink {
@@ -39,12 +42,13 @@ struct RewrittenLink {
 // HTML: the href of each <a> and <area> tag whose value, after decoding character references
 // (&amp;, &#38;, &#x26;, &quot;, &lt;, &gt;, &apos;) and trimming spaces, is an absolute http or
 // https URL. Left alone: other schemes (mailto:, tel:, javascript:), relative links and #anchors,
-// tags with a data-waymark-notrack attribute, and everything inside comments (including Outlook
+// tags with a data-waymark-notrack attribute, links starting with one of
+// context.untracked_prefixes, and everything inside comments (including Outlook
 // conditional comments), <script> and <style>. The rest of the document is copied byte for byte.
 // With context.open_pixel, a 1x1 <img> for an open token goes before the last </body>, or at the
 // end when there is none.
 //
-// Text (is_html false): every bare http(s) URL, ending at whitespace, a control character or one
+// Text (is_html false): every bare http(s) URL not starting with an untracked prefix, ending at whitespace, a control character or one
 // of <>" and without trailing sentence punctuation (.,;:!?'"*) or an unbalanced ')' or ']'.
 //
 // All tokens expire at `expiry`. Fails when signing fails (see Keyring::Sign); `*out` is then

@@ -157,6 +157,27 @@ TEST(TokenRewriteTest, RewritesBareUrlsInText) {
                      "\" xhttps://no.example https:// mailto:a@b.example");
 }
 
+TEST(TokenRewriteTest, LeavesLinksWithAnUntrackedPrefixAlone) {
+  LinkContext c = Context();
+  c.untracked_prefixes = {"https://t.example.com/u/"};
+  c.open_pixel = false;
+  std::string html =
+      R"(<a href="https://shop.example/x">Shop</a> <a href="https://t.example.com/u/tok">Unsubscribe</a>)";
+  std::string out;
+  std::vector<RewrittenLink> links;
+  ASSERT_TRUE(RewriteLinks(html, true, c, Ring(), kExpiry, &out, &links).ok());
+  ASSERT_EQ(links.size(), 1u);
+  EXPECT_EQ(links[0].destination, "https://shop.example/x");
+  EXPECT_NE(out.find(R"(<a href="https://t.example.com/u/tok">Unsubscribe</a>)"), std::string::npos)
+      << out;
+
+  std::string text = "Stop: https://t.example.com/u/tok. Shop: https://shop.example/x";
+  links.clear();
+  ASSERT_TRUE(RewriteLinks(text, false, c, Ring(), kExpiry, &out, &links).ok());
+  ASSERT_EQ(links.size(), 1u);
+  EXPECT_EQ(out, "Stop: https://t.example.com/u/tok. Shop: " + links[0].tracked_url);
+}
+
 TEST(TokenRewriteTest, ReportsSigningFailure) {
   std::string html = "<a href=\"https://x.example/" + std::string(kMaxPayloadBytes, 'a') + "\">";
   std::string out;
