@@ -291,7 +291,7 @@ Status StateStore::Commit(WriteBatch& batch, bool sync) {
 }
 
 Status StateStore::Sync() {
-  if (options_.sync_every_write) return Status::Ok();
+  // Also in sync_every_write mode: Commit(batch, /*sync=*/false) may have written since.
   return FromRocks(db_->SyncWAL(), "sync " + dir_);
 }
 
