@@ -204,6 +204,13 @@ struct LiveEngine::Worker {
     queue.push_back(std::move(c));
     cv.notify_one();
   }
+  // Queues `commands` in order with one lock and one wake-up.
+  void PushAll(std::vector<Command>& commands) {
+    if (commands.empty()) return;
+    std::lock_guard<std::mutex> lock(mu);
+    for (Command& c : commands) queue.push_back(std::move(c));
+    cv.notify_one();
+  }
 
   void Loop();
   void Round(std::vector<Command>& commands);
@@ -579,7 +586,10 @@ Status LiveEngine::Recover() {
             [](const Event& a, const Event& b) { return a.seq < b.seq; });
   recovery_.journal_events = unapplied.size();
   pending_events_.fetch_add(int64_t(unapplied.size()));
-  for (Event& e : unapplied) Dispatch(Resolve(std::move(e), SteadyClock::now()));
+  std::vector<Routed> routed;
+  routed.reserve(unapplied.size());
+  for (Event& e : unapplied) routed.push_back(Resolve(std::move(e), SteadyClock::now()));
+  Dispatch(routed);
   unapplied.clear();
   next_seq_ = max_seq + 1;
   recovery_.next_sequence = next_seq_;
@@ -750,7 +760,7 @@ void LiveEngine::CommitLoop() {
       accepted_.fetch_add(fresh.size(), std::memory_order_relaxed);
       duplicates_.fetch_add(duplicates, std::memory_order_relaxed);
       pending_events_.fetch_add(int64_t(fresh.size()));
-      for (Routed& r : fresh) Dispatch(std::move(r));
+      Dispatch(fresh);
     } else {
       // The ids above count as seen although nothing was written: a retry would be dropped.
       // Nothing else is safe but to stop taking events until an operator restarts.
@@ -802,10 +812,15 @@ LiveEngine::Routed LiveEngine::Resolve(Event&& e, SteadyClock::time_point accept
   return r;
 }
 
-void LiveEngine::Dispatch(Routed&& r) {
-  // The extraction goes first: the absorbing shard waits for it.
-  if (r.extract) workers_[r.extract_shard]->Push(std::move(*r.extract));
-  workers_[r.shard]->Push(std::move(r.event));
+void LiveEngine::Dispatch(std::vector<Routed>& routed) {
+  // Each shard gets its commands in resolution order, so every wait of an absorbing event is
+  // for an extraction queued before it; the extraction goes first where both share a shard.
+  std::vector<std::vector<Command>> by_shard(workers_.size());
+  for (Routed& r : routed) {
+    if (r.extract) by_shard[r.extract_shard].push_back(std::move(*r.extract));
+    by_shard[r.shard].push_back(std::move(r.event));
+  }
+  for (size_t i = 0; i < workers_.size(); ++i) workers_[i]->PushAll(by_shard[i]);
 }
 
 void LiveEngine::RunOnShard(size_t shard, std::function<void(Worker&)> fn) {
