@@ -38,6 +38,7 @@ struct StepStats {
   double revenue = 0;
 
   void Add(const StepStats& o);
+  bool operator==(const StepStats&) const = default;
 };
 
 struct JourneyStats {
@@ -66,6 +67,7 @@ struct JourneyStats {
   std::vector<StepStats> steps;
 
   void Add(const JourneyStats& o);
+  bool operator==(const JourneyStats&) const = default;
 };
 
 struct EngineCounters {

@@ -272,6 +272,7 @@ struct LiveEngine::Worker {
   std::vector<std::pair<std::string, std::string>> aliases;
   std::vector<SteadyClock::time_point> accepted;
   std::vector<std::string> written_stats;  // each journey's counters as last written
+  std::vector<std::optional<JourneyStats>> written_journeys;  // ... and as they were then
   uint64_t render_errors_logged = 0;       // total render errors when last logged
   std::map<std::pair<size_t, size_t>, uint64_t> render_errors_seen;  // (journey, step) -> count
   uint64_t applied_through = 0;  // the highest journal sequence this shard applied
@@ -381,8 +382,14 @@ std::vector<store::OutboxEntry> LiveEngine::Worker::Collect(store::WriteBatch* b
   // Counters by journey id, so that they survive a config whose journeys moved; only those that
   // changed since the last write are written again.
   std::string prefix = std::string(kStatsMeta) + std::to_string(index) + "/";
-  if (written_stats.size() < config.journeys.size()) written_stats.resize(config.journeys.size());
+  if (written_stats.size() < config.journeys.size()) {
+    written_stats.resize(config.journeys.size());
+    written_journeys.resize(config.journeys.size());
+  }
   for (size_t i = 0; i < results.journeys.size() && i < config.journeys.size(); ++i) {
+    // Most rounds leave most journeys' counters alone: compare before formatting.
+    if (written_journeys[i] && *written_journeys[i] == results.journeys[i]) continue;
+    written_journeys[i] = results.journeys[i];
     std::string json = JourneyStatsToValue(results.journeys[i]).ToJson();
     if (json == written_stats[i]) continue;
     batch->PutMeta(prefix + "j/" + config.journeys[i]->id, json);
