@@ -276,6 +276,7 @@ struct LiveEngine::Worker {
   uint64_t render_errors_logged = 0;       // total render errors when last logged
   std::map<std::pair<size_t, size_t>, uint64_t> render_errors_seen;  // (journey, step) -> count
   uint64_t applied_through = 0;  // the highest journal sequence this shard applied
+  store::WriteBatch round_batch;  // Commit()'s, reused: a round's write is tens of kilobytes
   SteadyClock::time_point journal_trimmed_at;
 
   std::atomic<uint64_t> profiles{0}, timers{0};
@@ -409,10 +410,10 @@ std::vector<store::OutboxEntry> LiveEngine::Worker::Collect(store::WriteBatch* b
 }
 
 void LiveEngine::Worker::Commit() {
-  store::WriteBatch batch;
-  std::vector<store::OutboxEntry> sends = Collect(&batch, /*force=*/false);
-  if (batch.count() == 0) return;
-  if (Status s = engine->store_->Commit(batch, /*sync=*/false); !s.ok()) {
+  // `round_batch` is empty here (Commit clears it) and keeps its buffer from round to round.
+  std::vector<store::OutboxEntry> sends = Collect(&round_batch, /*force=*/false);
+  if (round_batch.count() == 0) return;
+  if (Status s = engine->store_->Commit(round_batch, /*sync=*/false); !s.ok()) {
     engine->failed_.store(true);
     Log().error("shard write failed, not taking events until restarted shard={} error=\"{}\"",
                 index, s.message());
@@ -721,6 +722,7 @@ bool LiveEngine::Ready() const {
 
 void LiveEngine::CommitLoop() {
   std::deque<Request*> requests;
+  store::WriteBatch batch;  // reused (Commit clears it): a group's write is tens of kilobytes
   while (true) {
     {
       std::unique_lock<std::mutex> lock(commit_mu_);
@@ -730,7 +732,6 @@ void LiveEngine::CommitLoop() {
     }
     SteadyClock::time_point started = SteadyClock::now();
     Time now = clock_->Now();
-    store::WriteBatch batch;
     std::vector<Routed> fresh;
     std::vector<uint64_t> seen;
     uint64_t duplicates = 0;
