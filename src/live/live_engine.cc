@@ -273,9 +273,9 @@ struct LiveEngine::Worker {
   std::vector<SteadyClock::time_point> accepted;
   std::vector<std::string> written_stats;  // each journey's counters as last written
   std::vector<std::optional<JourneyStats>> written_journeys;  // ... and as they were then
-  uint64_t render_errors_logged = 0;       // total render errors when last logged
+  uint64_t render_errors_logged = 0;  // total render errors when last logged
   std::map<std::pair<size_t, size_t>, uint64_t> render_errors_seen;  // (journey, step) -> count
-  uint64_t applied_through = 0;  // the highest journal sequence this shard applied
+  uint64_t applied_through = 0;   // the highest journal sequence this shard applied
   store::WriteBatch round_batch;  // Commit()'s, reused: a round's write is tens of kilobytes
   SteadyClock::time_point journal_trimmed_at;
 
