@@ -41,7 +41,12 @@ Value FromBoost(const boost::json::value& v) {
 }  // namespace
 
 Result<Value> ParseJson(std::string_view text) {
-  boost::json::stream_parser parser;
+  // The parsed tree only lives until it is converted: bump allocation from a buffer, freed at
+  // once, instead of one heap allocation per string, array and object.
+  unsigned char initial[4096];
+  boost::json::monotonic_resource resource(initial, sizeof(initial));
+  boost::json::stream_parser parser(&resource);
+  parser.reset(&resource);
   boost::system::error_code ec;
   size_t consumed = parser.write_some(text.data(), text.size(), ec);
   if (!ec) {

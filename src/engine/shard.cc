@@ -400,8 +400,10 @@ void Shard::HandleEvent(const Event& e, const std::string& key,
   if (options_.activity_limit > 0) {
     ActivityEntry a;
     a.time = e.timestamp;
-    a.what = std::string(EventTypeName(e.type));
-    if (!e.name.empty()) a.what += " " + e.name;
+    std::string_view type = EventTypeName(e.type);
+    a.what.reserve(type.size() + 1 + e.name.size());
+    a.what = type;
+    if (!e.name.empty()) a.what.append(" ").append(e.name);
     a.id = e.message_id;
     NoteActivity(ps, std::move(a));
   }

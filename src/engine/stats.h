@@ -41,6 +41,7 @@ struct StepStats {
   double revenue = 0;
 
   void Add(const StepStats& o);
+  bool operator==(const StepStats&) const = default;
 };
 
 struct JourneyStats {
@@ -77,6 +78,7 @@ struct JourneyStats {
   const StepStats* FindStep(std::string_view id) const;
   // Adds `o`'s counters, steps matched by id.
   void Add(const JourneyStats& o);
+  bool operator==(const JourneyStats&) const = default;
 };
 
 struct EngineCounters {

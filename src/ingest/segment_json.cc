@@ -146,7 +146,8 @@ Status GetTimestamp(const Value& obj, Event* e) {
   return Status::Ok();
 }
 
-Status GetBags(const Value& obj, Event* e) {
+// With `owned` (the mutable `obj`), the bags are moved out of it instead of copied.
+Status GetBags(const Value& obj, Event* e, Value* owned) {
   const Value* properties = nullptr;
   const Value* traits = nullptr;
   const Value* context = nullptr;
@@ -161,12 +162,16 @@ Status GetBags(const Value& obj, Event* e) {
     if (tz != nullptr) e->timezone = tz->as_string();
   }
 
+  auto take = [&](const Value* v, std::string_view key) {
+    if (v == nullptr) return Value::EmptyObject();
+    return owned != nullptr ? std::move(*owned->Find(key)) : *v;
+  };
   if (e->type == EventType::kTrack || e->type == EventType::kPage ||
       e->type == EventType::kScreen) {
-    e->properties = properties != nullptr ? *properties : Value::EmptyObject();
+    e->properties = take(properties, "properties");
   }
   if (e->type == EventType::kIdentify || e->type == EventType::kGroup) {
-    e->traits = traits != nullptr ? *traits : Value::EmptyObject();
+    e->traits = take(traits, "traits");
   }
   if (context_traits != nullptr) {
     if (!e->traits.is_object()) e->traits = Value::EmptyObject();
@@ -194,9 +199,7 @@ bool IsBlankLine(std::string_view line) {
   return line.find_first_not_of(" \t\r") == std::string_view::npos;
 }
 
-}  // namespace
-
-Result<Event> EventFromSegment(const Value& obj, std::optional<EventType> default_type) {
+Result<Event> FromSegment(const Value& obj, std::optional<EventType> default_type, Value* owned) {
   if (!obj.is_object()) {
     return Status::Invalid("expected a JSON object, got " + std::string(TypeName(obj)));
   }
@@ -205,8 +208,18 @@ Result<Event> EventFromSegment(const Value& obj, std::optional<EventType> defaul
   WAYMARK_RETURN_IF_ERROR(GetName(obj, &e));
   WAYMARK_RETURN_IF_ERROR(GetIds(obj, &e));
   WAYMARK_RETURN_IF_ERROR(GetTimestamp(obj, &e));
-  WAYMARK_RETURN_IF_ERROR(GetBags(obj, &e));
+  WAYMARK_RETURN_IF_ERROR(GetBags(obj, &e, owned));
   return e;
+}
+
+}  // namespace
+
+Result<Event> EventFromSegment(const Value& obj, std::optional<EventType> default_type) {
+  return FromSegment(obj, default_type, nullptr);
+}
+
+Result<Event> EventFromSegment(Value&& obj, std::optional<EventType> default_type) {
+  return FromSegment(obj, default_type, &obj);
 }
 
 namespace {

@@ -26,6 +26,9 @@ namespace waymark::ingest {
 // field: "field 'properties': expected an object, got string".
 Result<Event> EventFromSegment(const Value& obj,
                                std::optional<EventType> default_type = std::nullopt);
+// The same, moving the ids and bags out of `obj` instead of copying them (what is left of `obj`
+// is unspecified, also on error).
+Result<Event> EventFromSegment(Value&& obj, std::optional<EventType> default_type = std::nullopt);
 
 // Reads JSON Lines: one Segment message object per line; blank lines are skipped. Events without
 // a messageId get LineMessageId(path, line); Event::source is "path:line". Contract otherwise as

@@ -162,9 +162,10 @@ class LiveEngine final : public server::IngestSink {
   // extraction of the profile it merges, for the shard that holds that one.
   struct Routed;
   // Resolves identity (which updates the alias map): commit thread, or Recover() before the
-  // shards run. Dispatch then queues the commands, in the order events were resolved.
+  // shards run. Dispatch then queues the commands (moved from `routed`), in the order events
+  // were resolved, each shard's with one lock.
   Routed Resolve(Event&& e, std::chrono::steady_clock::time_point accepted);
-  void Dispatch(Routed&& routed);
+  void Dispatch(std::vector<Routed>& routed);
   size_t ShardOf(std::string_view key) const;
 
   // Runs `fn` on the thread of shard `shard` after its current round and waits for it.

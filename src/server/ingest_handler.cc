@@ -201,9 +201,15 @@ Result<Event> EventFromMessage(Value message, std::optional<EventType> endpoint_
     // Malformed values are reported by EventFromSegment, which checks sentAt.
     if (auto t = ParseIsoTime(s->as_string())) sent_at = t;
   }
-  message.Set("receivedAt", FormatIsoTime(received_at));
+  // The server's arrival time stands in for a missing timestamp; a client's receivedAt is never
+  // read (with a timestamp it is dropped rather than replaced: nothing would read it).
+  if (has_timestamp) {
+    message.Erase("receivedAt");
+  } else {
+    message.Set("receivedAt", FormatIsoTime(received_at));
+  }
 
-  Result<Event> event = ingest::EventFromSegment(message, endpoint_type);
+  Result<Event> event = ingest::EventFromSegment(std::move(message), endpoint_type);
   if (!event.ok()) return event;
   if (has_timestamp && sent_at) event->timestamp = received_at - (*sent_at - event->timestamp);
   if (event->message_id.empty()) event->message_id = NewMessageId();

@@ -15,12 +15,17 @@ namespace {
 
 void PutByte(uint8_t b, std::string* out) { out->push_back(static_cast<char>(b)); }
 
+// Built in a local buffer and appended once: std::string::push_back is an out-of-line call per
+// byte, and encoding a profile is mostly small integers.
 void PutVarint(uint64_t v, std::string* out) {
+  char buf[10];
+  size_t n = 0;
   while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    buf[n++] = static_cast<char>((v & 0x7f) | 0x80);
     v >>= 7;
   }
-  out->push_back(static_cast<char>(v));
+  buf[n++] = static_cast<char>(v);
+  out->append(buf, n);
 }
 
 void PutSigned(int64_t v, std::string* out) {
@@ -33,7 +38,9 @@ void PutString(std::string_view s, std::string* out) {
 }
 
 void PutFixed64(uint64_t v, std::string* out) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  char buf[8];
+  for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  out->append(buf, 8);
 }
 
 void PutDouble(double d, std::string* out) { PutFixed64(std::bit_cast<uint64_t>(d), out); }

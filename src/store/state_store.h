@@ -132,7 +132,8 @@ class StateStore {
   // The same with the sync decided by the caller: `sync` waits for the write-ahead log to reach
   // the disk (RocksDB syncs concurrent writers together).
   Status Commit(WriteBatch& batch, bool sync);
-  // Makes every earlier Commit() durable (group commit). Cheap no-op in sync_every_write mode.
+  // Makes every earlier Commit() durable (group commit): syncs the write-ahead log without
+  // holding up concurrent writers. Thread-safe.
   Status Sync();
 
   // Reads every profile, decodes it against `config` and hands it to `fn` together with what
