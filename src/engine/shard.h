@@ -101,6 +101,13 @@ class Shard {
   // The profile stored under `key`, or null. For read-only inspection on the shard's thread.
   const ProfileState* Find(const std::string& key) { return Lookup(key); }
 
+  // Starts loading the memory a coming HandleEvent or Extract for `key` will look up (a hint,
+  // no effect on results): the profile index is too large for the cache, and a caller holding a
+  // batch of events can hide the misses behind the events before.
+  void Prefetch(const std::string& key) const {
+    index_.prefetch(absl::string_view(key.data(), key.size()));
+  }
+
   // Moves the shard's clock to `t` (never back) without firing timers: timers that a later
   // AdvanceTo(t) fires then run at `t`, so a send step's max_lateness sees how late they are.
   // The live server calls it with the wall clock before each round.
