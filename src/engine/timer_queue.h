@@ -36,6 +36,9 @@ class TimerQueue {
   // `order_limit` is where the creation counter is renumbered (tests lower it); fewer timers than
   // that must be pending at any time.
   explicit TimerQueue(uint32_t order_limit = UINT32_MAX) : order_limit_(order_limit) {}
+  // Not copyable: the list cache points into buckets_.
+  TimerQueue(const TimerQueue&) = delete;
+  TimerQueue& operator=(const TimerQueue&) = delete;
 
   void Push(Time due, uint32_t slot, uint32_t generation, uint64_t token, Timer::Kind kind);
 
@@ -88,6 +91,13 @@ class TimerQueue {
   std::map<int64_t, std::vector<Entry>> buckets_;  // hour -> timers due in it, unordered
   size_t bucketed_ = 0;                            // timers in buckets_
   int64_t horizon_ = INT64_MIN;                    // the first hour not moved into the heap
+  // Recently used lists by hour modulo kCacheSize; null when that hour has no list now.
+  struct ListCache {
+    int64_t bucket = 0;
+    std::vector<Entry>* list = nullptr;  // map nodes do not move
+  };
+  static constexpr size_t kCacheSize = 16;
+  ListCache cache_[kCacheSize];
   std::vector<Rest> rest_;
   std::vector<uint32_t> free_rest_;
   uint32_t order_limit_;
@@ -117,7 +127,14 @@ inline void TimerQueue::Place(const Entry& e) {
     SiftUp(heap_.size() - 1);
     return;
   }
-  buckets_[bucket].push_back(e);
+  // Timers are mostly pushed a few fixed delays ahead of a clock that moves forward, so the
+  // same few hours take most pushes: remember their lists rather than walk the map each time.
+  ListCache& cached = cache_[uint64_t(bucket) % kCacheSize];
+  if (cached.list == nullptr || cached.bucket != bucket) {
+    cached.bucket = bucket;
+    cached.list = &buckets_[bucket];
+  }
+  cached.list->push_back(e);
   ++bucketed_;
 }
 
@@ -125,6 +142,8 @@ inline void TimerQueue::Refill() {
   if (buckets_.empty()) return;
   auto first = buckets_.begin();
   horizon_ = first->first + 1;
+  ListCache& cached = cache_[uint64_t(first->first) % kCacheSize];
+  if (cached.bucket == first->first) cached.list = nullptr;
   heap_.swap(first->second);
   buckets_.erase(first);
   bucketed_ -= heap_.size();
@@ -198,6 +217,7 @@ inline void TimerQueue::Renumber() {
   }
   buckets_.clear();
   bucketed_ = 0;
+  for (ListCache& cached : cache_) cached.list = nullptr;
   std::sort(all.begin(), all.end(), Before);
   for (size_t i = 0; i < all.size(); ++i) {
     all[i].order = uint32_t(i);
