@@ -111,9 +111,10 @@ struct Engine::Worker {
   Worker(std::shared_ptr<const Config> config, const ShardOptions& options, size_t queue_batches)
       : shard(std::move(config), options), queue(std::max<size_t>(1, queue_batches)) {}
 
-  // How many commands ahead the profile index is prefetched: enough for a cache miss to
-  // complete behind the commands in between, few enough to stay in the batch.
+  // How many commands ahead the profile index, then the profile, is prefetched: enough for a
+  // cache miss to complete behind the commands in between, few enough to stay in the batch.
   static constexpr size_t kPrefetchAhead = 4;
+  static constexpr size_t kPrefetchProfileAhead = 2;
 
   static const std::string& KeyOf(const Command& cmd) {
     return cmd.key.empty() ? cmd.event.ProfileKey() : cmd.key;
@@ -126,6 +127,9 @@ struct Engine::Worker {
         Command& cmd = batch.commands[i];
         if (i + kPrefetchAhead < batch.size) {
           shard.Prefetch(KeyOf(batch.commands[i + kPrefetchAhead]));
+        }
+        if (i + kPrefetchProfileAhead < batch.size) {
+          shard.PrefetchProfile(KeyOf(batch.commands[i + kPrefetchProfileAhead]));
         }
         switch (cmd.kind) {
           case Command::Kind::kEvent: {
