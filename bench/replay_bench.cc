@@ -29,6 +29,14 @@ double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
 
+// CPU seconds (user + system) of the whole process, or of the calling thread only.
+double CpuSeconds(int who) {
+  rusage u{};
+  getrusage(who, &u);
+  auto sec = [](timeval t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; };
+  return sec(u.ru_utime) + sec(u.ru_stime);
+}
+
 long PeakRssKb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -132,6 +140,7 @@ int Main(int argc, char** argv) {
   eo.keep_suppressions = false;
   Engine engine(*config, eo);
   t0 = Clock::now();
+  double cpu0 = CpuSeconds(RUSAGE_SELF), router0 = CpuSeconds(RUSAGE_THREAD);
   uint64_t copies = (target + base.size() - 1) / base.size();
   for (uint64_t i = 0; i < target; ++i) {
     Event ev;
@@ -140,9 +149,14 @@ int Main(int argc, char** argv) {
   }
   EngineResults r = engine.Finish(last + span * int64_t(copies) + std::chrono::hours(24 * 30));
   double run_s = Seconds(t0);
+  double cpu_s = CpuSeconds(RUSAGE_SELF) - cpu0, router_s = CpuSeconds(RUSAGE_THREAD) - router0;
   long rss_after = PeakRssKb();
   std::printf("replay  %llu events, %d shard(s): %.2f s, %.0f events/s\n",
               (unsigned long long)r.counters.events, shards, run_s, r.counters.events / run_s);
+  // On a shared machine wall time varies with the load; CPU time per event much less.
+  double per_event_us = 1e6 / double(std::max<uint64_t>(1, r.counters.events));
+  std::printf("cpu     %.2f us per event: router %.2f, shards %.2f (user + system)\n",
+              cpu_s * per_event_us, router_s * per_event_us, (cpu_s - router_s) * per_event_us);
   std::printf("        %llu profiles, %llu messages, %llu timers fired\n",
               (unsigned long long)r.counters.profiles, (unsigned long long)r.counters.messages,
               (unsigned long long)r.counters.timers_fired);

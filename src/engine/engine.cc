@@ -111,17 +111,31 @@ struct Engine::Worker {
   Worker(std::shared_ptr<const Config> config, const ShardOptions& options, size_t queue_batches)
       : shard(std::move(config), options), queue(std::max<size_t>(1, queue_batches)) {}
 
+  // How many commands ahead the profile index, then the profile, is prefetched: enough for a
+  // cache miss to complete behind the commands in between, few enough to stay in the batch.
+  static constexpr size_t kPrefetchAhead = 4;
+  static constexpr size_t kPrefetchProfileAhead = 2;
+
+  static const std::string& KeyOf(const Command& cmd) {
+    return cmd.key.empty() ? cmd.event.ProfileKey() : cmd.key;
+  }
+
   void Loop() {
     while (true) {
       Batch batch = queue.Pop();
       for (size_t i = 0; i < batch.size; ++i) {
         Command& cmd = batch.commands[i];
+        if (i + kPrefetchAhead < batch.size) {
+          shard.Prefetch(KeyOf(batch.commands[i + kPrefetchAhead]));
+        }
+        if (i + kPrefetchProfileAhead < batch.size) {
+          shard.PrefetchProfile(KeyOf(batch.commands[i + kPrefetchProfileAhead]));
+        }
         switch (cmd.kind) {
           case Command::Kind::kEvent: {
             std::unique_ptr<ProfileState> absorbed;
             if (cmd.merge) absorbed = static_cast<MergeSlot*>(cmd.merge.get())->Take();
-            shard.HandleEvent(cmd.event, cmd.key.empty() ? cmd.event.ProfileKey() : cmd.key,
-                              std::move(absorbed));
+            shard.HandleEvent(cmd.event, KeyOf(cmd), std::move(absorbed));
             break;
           }
           case Command::Kind::kExtract:

@@ -163,7 +163,7 @@ void Shard::IndexJourneys() {
 
 ProfileState* Shard::Lookup(const std::string& key) {
   auto it = index_.find(absl::string_view(key.data(), key.size()));
-  return it == index_.end() ? nullptr : slots_[it->second].get();
+  return it == index_.end() ? nullptr : it->second;
 }
 
 ProfileState* Shard::Create(const std::string& key) {
@@ -190,7 +190,7 @@ void Shard::Adopt(const std::string& key, std::unique_ptr<ProfileState> state) {
   state->generation = generation;
   ProfileState* ps = state.get();
   slots_[slot] = std::move(state);
-  index_[key] = slot;
+  index_[key] = ps;
   // Timers belong to the shard: re-arm the ones this state was waiting on.
   for (Instance& inst : ps->instances) {
     if (inst.state == Instance::State::kWaiting || inst.state == Instance::State::kWaitingEvent ||
@@ -205,7 +205,7 @@ void Shard::Adopt(const std::string& key, std::unique_ptr<ProfileState> state) {
 std::unique_ptr<ProfileState> Shard::Extract(const std::string& key) {
   auto it = index_.find(absl::string_view(key.data(), key.size()));
   if (it == index_.end()) return nullptr;
-  uint32_t slot = it->second;
+  uint32_t slot = it->second->slot;
   index_.erase(it);
   std::unique_ptr<ProfileState> ps = std::move(slots_[slot]);
   free_slots_.push_back(slot);

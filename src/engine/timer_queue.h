@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include "core/time.h"
@@ -20,21 +21,30 @@ struct Timer {
   Kind kind;
 };
 
-// Timers come out in (due, creation order). A shard holds millions of timers, so the heap is
-// 4-ary (half the levels of a binary heap, and the four children of a node share one cache line)
-// over 16-byte entries: the due time, a 32-bit creation counter and the index of the rest of the
-// timer in a side table whose freed rows are reused. When the counter reaches its limit, the
-// pending timers are renumbered in order (once every 4 billion timers). Not thread-safe.
+// Timers come out in (due, creation order). A shard holds millions of timers, most due hours or
+// days ahead, so only those of the earliest hour are kept in a heap: later ones are appended to
+// a list per hour of due time, and an hour's list is sorted into the heap when the heap runs
+// empty. Pops then work in a heap of one hour's timers, which stays in cache, instead of one of
+// every pending timer (a pop from a heap of millions missed the cache at most of its levels).
+// The heap is 4-ary (half the levels of a binary heap, and the four children of a node share one
+// cache line) over 16-byte entries: the due time, a 32-bit creation counter and the index of the
+// rest of the timer in a side table whose freed rows are reused. When the counter reaches its
+// limit, the pending timers are renumbered in order (once every 4 billion timers). Not
+// thread-safe.
 class TimerQueue {
  public:
   // `order_limit` is where the creation counter is renumbered (tests lower it); fewer timers than
   // that must be pending at any time.
   explicit TimerQueue(uint32_t order_limit = UINT32_MAX) : order_limit_(order_limit) {}
+  // Not copyable: the list cache points into buckets_.
+  TimerQueue(const TimerQueue&) = delete;
+  TimerQueue& operator=(const TimerQueue&) = delete;
 
   void Push(Time due, uint32_t slot, uint32_t generation, uint64_t token, Timer::Kind kind);
 
+  // The heap is empty only when no timer is pending (Refill keeps it so).
   bool empty() const { return heap_.empty(); }
-  size_t size() const { return heap_.size(); }
+  size_t size() const { return heap_.size() + bucketed_; }
   // The earliest timer's due time; the queue must not be empty.
   Time next_due() const { return Time(Duration(heap_.front().due)); }
   // The earliest timer; the queue must not be empty.
@@ -57,6 +67,12 @@ class TimerQueue {
   static bool Before(const Entry& a, const Entry& b) {
     return a.due != b.due ? a.due < b.due : a.order < b.order;
   }
+  static constexpr int64_t kBucketMillis = 3'600'000;  // one hour of due time per list
+  // The hour `due` falls in, rounded down (also for times before the epoch).
+  static int64_t BucketOf(int64_t due) {
+    int64_t q = due / kBucketMillis;
+    return due % kBucketMillis < 0 ? q - 1 : q;
+  }
 
   Timer Assemble(const Entry& e) const {
     const Rest& r = rest_[e.rest];
@@ -64,9 +80,24 @@ class TimerQueue {
   }
   void SiftUp(size_t i);
   void SiftDown(size_t i);
+  // Places an entry in the heap (its hour is before horizon_) or in its hour's list.
+  void Place(const Entry& e);
+  // Moves the earliest hour's list into the (empty) heap.
+  void Refill();
   void Renumber();
 
+  // Timers of hours before horizon_; every listed timer is due later than all of these.
   std::vector<Entry> heap_;
+  std::map<int64_t, std::vector<Entry>> buckets_;  // hour -> timers due in it, unordered
+  size_t bucketed_ = 0;                            // timers in buckets_
+  int64_t horizon_ = INT64_MIN;                    // the first hour not moved into the heap
+  // Recently used lists by hour modulo kCacheSize; null when that hour has no list now.
+  struct ListCache {
+    int64_t bucket = 0;
+    std::vector<Entry>* list = nullptr;  // map nodes do not move
+  };
+  static constexpr size_t kCacheSize = 16;
+  ListCache cache_[kCacheSize];
   std::vector<Rest> rest_;
   std::vector<uint32_t> free_rest_;
   uint32_t order_limit_;
@@ -85,8 +116,39 @@ inline void TimerQueue::Push(Time due, uint32_t slot, uint32_t generation, uint6
     free_rest_.pop_back();
   }
   rest_[rest] = Rest{token, slot, generation, kind};
-  heap_.push_back(Entry{ToMillis(due), next_order_++, rest});
-  SiftUp(heap_.size() - 1);
+  Place(Entry{ToMillis(due), next_order_++, rest});
+  if (heap_.empty()) Refill();
+}
+
+inline void TimerQueue::Place(const Entry& e) {
+  int64_t bucket = BucketOf(e.due);
+  if (bucket < horizon_) {
+    heap_.push_back(e);
+    SiftUp(heap_.size() - 1);
+    return;
+  }
+  // Timers are mostly pushed a few fixed delays ahead of a clock that moves forward, so the
+  // same few hours take most pushes: remember their lists rather than walk the map each time.
+  ListCache& cached = cache_[uint64_t(bucket) % kCacheSize];
+  if (cached.list == nullptr || cached.bucket != bucket) {
+    cached.bucket = bucket;
+    cached.list = &buckets_[bucket];
+  }
+  cached.list->push_back(e);
+  ++bucketed_;
+}
+
+inline void TimerQueue::Refill() {
+  if (buckets_.empty()) return;
+  auto first = buckets_.begin();
+  horizon_ = first->first + 1;
+  ListCache& cached = cache_[uint64_t(first->first) % kCacheSize];
+  if (cached.bucket == first->first) cached.list = nullptr;
+  heap_.swap(first->second);
+  buckets_.erase(first);
+  bucketed_ -= heap_.size();
+  // A sorted array is a valid heap.
+  std::sort(heap_.begin(), heap_.end(), Before);
 }
 
 inline Timer TimerQueue::Pop() {
@@ -94,7 +156,11 @@ inline Timer TimerQueue::Pop() {
   free_rest_.push_back(heap_.front().rest);
   heap_.front() = heap_.back();
   heap_.pop_back();
-  if (!heap_.empty()) SiftDown(0);
+  if (!heap_.empty()) {
+    SiftDown(0);
+  } else {
+    Refill();
+  }
   return t;
 }
 
@@ -142,10 +208,22 @@ inline void TimerQueue::SiftDown(size_t i) {
 }
 
 inline void TimerQueue::Renumber() {
-  // A sorted array is a valid heap; renumbering in that order keeps every tie's order.
-  std::sort(heap_.begin(), heap_.end(), Before);
-  for (size_t i = 0; i < heap_.size(); ++i) heap_[i].order = uint32_t(i);
-  next_order_ = uint32_t(heap_.size());
+  // Renumbering in (due, order) keeps every tie's order; placing the timers in that order leaves
+  // the heap sorted, which is a valid heap.
+  std::vector<Entry> all = std::move(heap_);
+  heap_.clear();
+  for (const auto& [bucket, entries] : buckets_) {
+    all.insert(all.end(), entries.begin(), entries.end());
+  }
+  buckets_.clear();
+  bucketed_ = 0;
+  for (ListCache& cached : cache_) cached.list = nullptr;
+  std::sort(all.begin(), all.end(), Before);
+  for (size_t i = 0; i < all.size(); ++i) {
+    all[i].order = uint32_t(i);
+    Place(all[i]);
+  }
+  next_order_ = uint32_t(all.size());
 }
 
 }  // namespace waymark

@@ -71,6 +71,18 @@ TEST(TimerQueueTest, RenumberingKeepsTieOrder) {
   RunRandom(&q, 3, 200'000, 20, 50);
 }
 
+TEST(TimerQueueTest, RenumberingKeepsOrderAcrossHours) {
+  // Due times over several hours: renumbering also covers timers still in their hour's list.
+  TimerQueue q(/*order_limit=*/5'000);
+  RunRandom(&q, 4, 200'000, 6 * 3'600'000, 50);
+}
+
+TEST(TimerQueueTest, PopsInOrderAcrossDistantHours) {
+  // Pushes far ahead and far behind the hour being popped (timers re-armed in the past).
+  TimerQueue q;
+  RunRandom(&q, 5, 50'000, int64_t(30) * 24 * 3'600'000, 80);
+}
+
 TEST(TimerQueueTest, TopIsTheNextPop) {
   TimerQueue q;
   q.Push(FromMillis(5), 1, 2, 10, Timer::Kind::kSegments);

@@ -334,6 +334,26 @@ class Evaluator {
     }
   }
 
+  // Whether a history entry's name is `name`. Entries point at their rule's name storage
+  // (HistoryEntry::name), so once one entry matched, the others filed under the same rule match
+  // by address without comparing the text: scans of long histories spent most of their time in
+  // memcmp.
+  class NameMatcher {
+   public:
+    explicit NameMatcher(std::string_view name) : name_(name) {}
+    bool operator()(std::string_view entry) {
+      if (entry.size() != name_.size()) return false;
+      if (entry.data() == known_) return true;
+      if (entry != name_) return false;
+      known_ = entry.data();
+      return true;
+    }
+
+   private:
+    std::string_view name_;
+    const char* known_ = nullptr;
+  };
+
   // What a history function found: the matches' count, and the times a caller may need to know
   // when the result changes as matches leave the window.
   struct Matches {
@@ -356,8 +376,9 @@ class Evaluator {
     Time from = kTimeMin;
     if (n.dur != Duration::max()) from = ctx_.now - n.dur;
     if (n.since_entry) from = std::max(from, ctx_.entered_at);
+    NameMatcher matches_name(name);
     for (const HistoryEntry& h : p->history) {
-      if (h.time < from || h.time > ctx_.now || h.name != name) continue;
+      if (h.time < from || h.time > ctx_.now || !matches_name(h.name)) continue;
       if (n.a >= 0) {
         EventView view{h.name, h.time, h.properties.get(), nullptr};
         if (!Test(n.a, &view)) continue;
@@ -380,8 +401,9 @@ class Evaluator {
     if (n.dur != Duration::max()) from = ctx_.now - n.dur;
     if (n.since_entry) from = std::max(from, ctx_.entered_at);
     uint64_t seen = 0;
+    NameMatcher matches_name(name);
     for (const HistoryEntry& h : ctx_.profile->history) {
-      if (h.time < from || h.time > ctx_.now || h.name != name) continue;
+      if (h.time < from || h.time > ctx_.now || !matches_name(h.name)) continue;
       if (n.a >= 0) {
         EventView view{h.name, h.time, h.properties.get(), nullptr};
         if (!Test(n.a, &view)) continue;
