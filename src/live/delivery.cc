@@ -195,8 +195,11 @@ void Delivery::Start() {
 void Delivery::Enqueue(std::vector<store::OutboxEntry> entries) {
   if (entries.empty()) return;
   std::lock_guard<std::mutex> lock(mu_);
-  for (store::OutboxEntry& e : entries) LaneFor(e).queue.push_back(std::move(e));
-  cv_.notify_all();
+  for (store::OutboxEntry& e : entries) {
+    Lane& lane = LaneFor(e);
+    lane.queue.push_back(std::move(e));
+    lane.wake.notify_one();
+  }
 }
 
 bool Delivery::IdleLocked() const {
@@ -208,20 +211,20 @@ bool Delivery::IdleLocked() const {
 
 void Delivery::WaitIdle() {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return IdleLocked() || !started_ || stopping_; });
+  idle_.wait(lock, [&] { return IdleLocked() || !started_ || stopping_; });
 }
 
 void Delivery::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
-    cv_.notify_all();
+    for (std::unique_ptr<Lane>& lane : lanes_) lane->wake.notify_one();
   }
   for (std::unique_ptr<Lane>& lane : lanes_) {
     if (lane->thread.joinable()) lane->thread.join();
   }
   std::lock_guard<std::mutex> lock(mu_);
-  cv_.notify_all();
+  idle_.notify_all();
 }
 
 void Delivery::Loop(Lane* lane) {
@@ -237,9 +240,8 @@ void Delivery::Loop(Lane* lane) {
           lane->retries.erase(lane->retries.begin());
         }
         if (!lane->queue.empty()) break;
-        cv_.notify_all();  // WaitIdle
         // Retries are checked at least once a second, whatever clock is in use.
-        cv_.wait_for(lock, std::chrono::seconds(1));
+        lane->wake.wait_for(lock, std::chrono::seconds(1));
       }
       // A bounded round keeps status writes and Stop() timely under a backlog.
       size_t n = std::min<size_t>(lane->queue.size(), 256);
@@ -253,7 +255,7 @@ void Delivery::Loop(Lane* lane) {
     Round(lane, std::move(round));
     std::lock_guard<std::mutex> lock(mu_);
     lane->busy = false;
-    cv_.notify_all();
+    if (lane->queue.empty()) idle_.notify_all();  // WaitIdle
   }
 }
 

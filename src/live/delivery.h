@@ -120,6 +120,7 @@ class Delivery {
     std::deque<store::OutboxEntry> queue;  // guarded by mu_
     std::multimap<Time, store::OutboxEntry> retries;  // by next attempt; guarded by mu_
     bool busy = false;                                // guarded by mu_
+    std::condition_variable wake;                     // new entries, or stopping
     std::thread thread;
   };
 
@@ -164,7 +165,7 @@ class Delivery {
 
   std::vector<std::unique_ptr<Lane>> lanes_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable idle_;  // a lane finished its work (WaitIdle)
   bool started_ = false;
   bool stopping_ = false;
   std::map<std::pair<std::string, std::string>, uint64_t> outcomes_;  // (channel, outcome)

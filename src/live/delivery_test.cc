@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <time.h>
+
 #include <fstream>
 #include <set>
 #include <thread>
@@ -152,6 +154,28 @@ TEST_F(DeliveryTest, RecoveryWritesOnlyTheLinesTheFileLacks) {
   for (const auto& [id, status] : Statuses()) {
     EXPECT_EQ(status, store::DeliveryStatus::kDelivered) << id;
   }
+}
+
+double ProcessCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
+
+TEST_F(DeliveryTest, IdleLanesSleep) {
+  // Lanes once woke each other without end (each idle lane notified all the others), burning
+  // the cores of a server with nothing to deliver.
+  options_.lanes = 8;
+  std::unique_ptr<Delivery> d = Create();
+  ASSERT_NE(d, nullptr);
+  d->Start();
+  d->Enqueue({Entry(1)});
+  d->WaitIdle();
+  double before = ProcessCpuSeconds();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  double used = ProcessCpuSeconds() - before;
+  d->Stop();
+  EXPECT_LT(used, 0.1) << "CPU seconds used by idle delivery lanes in 0.5 s";
 }
 
 TEST_F(DeliveryTest, LaneCountMustBeSensible) {
