@@ -319,9 +319,8 @@ void Shard::FireTimer(const Timer& timer) {
         inst.step = step->next;
         break;
       case Instance::State::kWaitingEvent:
-        WM_TRACE(ps, JourneyLabel(inst) + ": no " + Quote(step->wait_event) +
-                         " within " + FormatDuration(step->wait) + " at " + Quote(step->id) +
-                         ", timed out");
+        WM_TRACE(ps, JourneyLabel(inst) + ": no " + Quote(step->wait_event) + " within " +
+                         FormatDuration(step->wait) + " at " + Quote(step->id) + ", timed out");
         inst.step = step->on_timeout;
         break;
       case Instance::State::kDeferredSend:
@@ -437,8 +436,8 @@ void Shard::CheckInstances(ProfileState* ps, const Event& e) {
     for (const JourneyDef::ExitRule& rule : j.exits) {
       if (name != rule.event) continue;
       bool held = rule.filter.Test(ctx);
-      WM_TRACE_CONDITION(ps, (JourneyLabel(*inst) + ": exit rule " + Quote(rule.reason)), rule.filter,
-                         ctx, held);
+      WM_TRACE_CONDITION(ps, (JourneyLabel(*inst) + ": exit rule " + Quote(rule.reason)),
+                         rule.filter, ctx, held);
       if (held) {
         End(ps, inst, rule.reason);
         exited = true;
@@ -456,8 +455,8 @@ void Shard::CheckInstances(ProfileState* ps, const Event& e) {
       inst->timer_token = 0;  // cancels the timeout
       inst->step = step.on_event;
       inst->state = Instance::State::kRunning;
-      WM_TRACE(ps,
-               JourneyLabel(*inst) + ": " + Quote(step.wait_event) + " arrived at " + Quote(step.id));
+      WM_TRACE(ps, JourneyLabel(*inst) + ": " + Quote(step.wait_event) + " arrived at " +
+                       Quote(step.id));
       Run(ps, i, now_);
     }
   }
@@ -969,8 +968,8 @@ void Shard::Convert(ProfileState* ps, Instance* inst, const Event& goal) {
     ss.converted++;
     ss.revenue += revenue;
   }
-  WM_TRACE(ps, JourneyLabel(*inst) + ": goal " + Quote(inst->journey->goal_event) +
-                   " reached" + (inst->control ? " (control group)" : ""));
+  WM_TRACE(ps, JourneyLabel(*inst) + ": goal " + Quote(inst->journey->goal_event) + " reached" +
+                   (inst->control ? " (control group)" : ""));
   WM_TRACE(ps, JourneyLabel(*inst) + ": conversion credited to " +
                    (credited == kEnd ? std::string("no step")
                                      : "step " + Quote(inst->journey->steps[credited].id)) +

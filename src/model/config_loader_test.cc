@@ -584,7 +584,8 @@ journeys:
     return Errors(text);
   };
   EXPECT_TRUE(with("welcome-v2.b", "wait_1h").empty());
-  EXPECT_EQ(with("''", "w"), (std::vector<std::string>{"c.yaml:3:9: journey id must not be empty"}));
+  EXPECT_EQ(with("''", "w"),
+            (std::vector<std::string>{"c.yaml:3:9: journey id must not be empty"}));
   EXPECT_EQ(with("a/b", "w"),
             (std::vector<std::string>{"c.yaml:3:9: journey id 'a/b' may hold only ASCII letters, "
                                       "digits, '_', '-' and '.'"}));

@@ -48,8 +48,9 @@ struct RewrittenLink {
 // With context.open_pixel, a 1x1 <img> for an open token goes before the last </body>, or at the
 // end when there is none.
 //
-// Text (is_html false): every bare http(s) URL not starting with an untracked prefix, ending at whitespace, a control character or one
-// of <>" and without trailing sentence punctuation (.,;:!?'"*) or an unbalanced ')' or ']'.
+// Text (is_html false): every bare http(s) URL not starting with an untracked prefix, ending at
+// whitespace, a control character or one of <>" and without trailing sentence punctuation
+// (.,;:!?'"*) or an unbalanced ')' or ']'.
 //
 // All tokens expire at `expiry`. Fails when signing fails (see Keyring::Sign); `*out` is then
 // unspecified.

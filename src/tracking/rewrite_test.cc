@@ -161,8 +161,8 @@ TEST(TokenRewriteTest, LeavesLinksWithAnUntrackedPrefixAlone) {
   LinkContext c = Context();
   c.untracked_prefixes = {"https://t.example.com/u/"};
   c.open_pixel = false;
-  std::string html =
-      R"(<a href="https://shop.example/x">Shop</a> <a href="https://t.example.com/u/tok">Unsubscribe</a>)";
+  std::string html = R"(<a href="https://shop.example/x">Shop</a> )"
+                     R"(<a href="https://t.example.com/u/tok">Unsubscribe</a>)";
   std::string out;
   std::vector<RewrittenLink> links;
   ASSERT_TRUE(RewriteLinks(html, true, c, Ring(), kExpiry, &out, &links).ok());
