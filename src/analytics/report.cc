@@ -133,7 +133,7 @@ std::string FormatReportText(const Config& config, const EngineResults& r, const
   for (const std::string& in : run.inputs) out += "  input      " + in + "\n";
   if (!run.mapping.empty()) out += "  mapping    " + run.mapping + "\n";
   out += "  events     " + Num(run.events_read) + " read from " + Plural(run.rows, "row", "rows") +
-         ", " + Num(r.counters.duplicates) + " duplicates dropped, " +
+         ", " + Plural(r.counters.duplicates, "duplicate", "duplicates") + " dropped, " +
          Plural(run.bad_rows, "bad row", "bad rows") +
          (run.late > 0 ? ", " + Num(run.late) + " late (dropped: older than the reorder window)"
                        : "") +

@@ -75,6 +75,21 @@ TEST(ReportTest, JsonHasEngagementAndAttributionPerStepAndJourney) {
   EXPECT_EQ(second.Find("revenue")->as_number(), 25.5);
 }
 
+TEST(ReportTest, CountsAgreeWithTheirNouns) {
+  auto config = TwoStepConfig();
+  EngineResults r = Results();
+  r.counters.duplicates = 1;
+  RunInfo run;
+  run.rows = 1;
+  run.bad_rows = 1;
+  std::string text = FormatReportText(*config, r, run);
+  EXPECT_NE(text.find("read from 1 row, 1 duplicate dropped, 1 bad row\n"), std::string::npos)
+      << text;
+  r.counters.duplicates = 2;
+  text = FormatReportText(*config, r, run);
+  EXPECT_NE(text.find(", 2 duplicates dropped, "), std::string::npos) << text;
+}
+
 TEST(ReportTest, TextShowsEngagementCreditAndUnmatched) {
   auto config = TwoStepConfig();
   std::string text = FormatReportText(*config, Results(), RunInfo{});

@@ -85,7 +85,8 @@ int main(int argc, char** argv) {
                   "treat profiles without a contact trait as reachable (as replay does)");
   serve->add_option("--outbox", s.outbox, "append every send to this JSON Lines file");
   serve->add_option("--relay-url", s.relay_url,
-                    "POST every send that is not a webhook step here (signed)");
+                    "POST every send without a native channel here, signed (SMS, push; email "
+                    "without --smtp)");
   serve
       ->add_option("--delivery-lanes", s.delivery_lanes,
                    "threads that deliver sends in parallel, each with its own connections")
