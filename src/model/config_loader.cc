@@ -914,7 +914,12 @@ void Loader::LoadStep(const Source& src, const YAML::Node& node, JourneyDef* j, 
     Error(src, node, "step '" + s->id + "' has no type");
     return;
   }
-  if (node["next"]) refs->emplace_back(node["next"], &s->next);
+  if (node["next"] && s->kind == StepKind::kExit) {
+    Error(src, node["next"],
+          "step '" + s->id + "' is an exit: it ends the instance and takes no next");
+  } else if (node["next"]) {
+    refs->emplace_back(node["next"], &s->next);
+  }
   expr::CompileEnv env = JourneyEnv(/*with_event=*/false);
 
   switch (s->kind) {

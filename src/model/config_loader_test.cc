@@ -597,5 +597,18 @@ journeys:
             (std::vector<std::string>{"c.yaml:6:15: step id 'end' is reserved (next: end)"}));
 }
 
+TEST(ConfigLoaderTest, AnExitStepTakesNoNext) {
+  EXPECT_EQ(Errors(R"(
+journeys:
+  - id: j
+    trigger: { event: Signed Up }
+    steps:
+      - { id: stop, exit: done, next: later }
+      - { id: later, wait: 1h }
+)"),
+            (std::vector<std::string>{
+                "c.yaml:6:39: step 'stop' is an exit: it ends the instance and takes no next"}));
+}
+
 }  // namespace
 }  // namespace waymark
