@@ -63,6 +63,8 @@ Value InstanceView(const Instance& inst, const Config& config) {
   if (inst.state != Instance::State::kRunning && inst.state != Instance::State::kEnded) {
     v.Set("timer_due", TimeValue(inst.timer_due));
   }
+  // Quiet hours are the only reason a send waits (it is decided again at timer_due).
+  if (inst.state == Instance::State::kDeferredSend) v.Set("deferred_by", "quiet_hours");
   // What attribution would credit: the newest send, and the newest click on one of its messages.
   auto step_id = [&](int step) {
     return step >= 0 && size_t(step) < j.steps.size() ? Value(j.steps[step].id) : Value();

@@ -387,5 +387,32 @@ journeys:
   EXPECT_TRUE(inbox.List("nobody", clock_.Now())->as_list().empty());
 }
 
+TEST_F(LiveEngineTest, AProfileShowsASendHeldByQuietHours) {
+  auto config = LoadConfigText(R"(
+policies:
+  quiet_hours: { start: "08:00", end: "20:00", action: defer }
+templates:
+  - { id: hello, subject: "Hi", text: "Hi" }
+journeys:
+  - id: welcome
+    trigger: { event: identify }
+    steps:
+      - { id: hello, send: { channel: email, template: hello } }
+)",
+                               "quiet.yaml");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  config_ = *config;
+  Open();
+  Send({Identify("u1", "u1@example.com", "m1")});  // 12:00Z, inside quiet hours (UTC)
+  engine_->WaitIdle();
+  Value p = Profile("u1");
+  ASSERT_NE(p.Find("instances"), nullptr) << p.ToJson();
+  ASSERT_EQ(p.Find("instances")->as_list().size(), 1u) << p.ToJson();
+  const Value& inst = p.Find("instances")->as_list()[0];
+  EXPECT_EQ(inst.Find("state")->as_string(), "deferred_send");
+  EXPECT_EQ(inst.Find("deferred_by")->as_string(), "quiet_hours");
+  EXPECT_EQ(inst.Find("timer_due")->as_string(), "2026-03-02T20:00:00Z");
+}
+
 }  // namespace
 }  // namespace waymark::live
