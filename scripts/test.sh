@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs, builds with AddressSanitizer + UndefinedBehaviorSanitizer, and runs every test:
-# unit tests, scenario files, the Liquid differential corpus and the replay determinism checks.
+# unit tests, scenario files, the Liquid differential corpus, the replay determinism checks, and
+# the end-to-end tests of `waymark serve` with real parts (SMTP server, Segment's Node client,
+# the kill -9 crash test). docs/testing.md lists them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
