@@ -139,6 +139,10 @@ std::string FormatReportText(const Config& config, const EngineResults& r, const
                        : "") +
          "\n";
   for (const std::string& bad : run.bad_examples) out += "             bad row " + bad + "\n";
+  if (run.bad_rows > run.bad_examples.size()) {
+    out += "             (the first " + Num(run.bad_examples.size()) + " of " + Num(run.bad_rows) +
+           " shown)\n";
+  }
   out += "  profiles   " + Num(r.counters.profiles) + " (" +
          Plural(r.counters.merges, "anonymous profile", "anonymous profiles") +
          " linked to a user id)\n";

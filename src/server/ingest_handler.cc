@@ -328,10 +328,28 @@ Response IngestHandler::HandleIngest(const Request& req, std::string_view path) 
 
   // Segment's libraries may gzip their bodies; the limits apply to the inflated size too.
   std::string inflated;
+  // A list of codings in the order applied (RFC 9110); identity is no coding, gzip once at most.
   std::string_view encoding = req[http::field::content_encoding];
-  bool gzip = StartsWithNoCase(encoding, "gzip") && encoding.size() == 4;
-  if (!encoding.empty() && !gzip &&
-      !(StartsWithNoCase(encoding, "identity") && encoding.size() == 8)) {
+  bool gzip = false;
+  bool supported = true;
+  for (std::string_view rest = encoding; !rest.empty();) {
+    size_t comma = rest.find(',');
+    std::string_view coding = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) {
+      coding.remove_prefix(1);
+    }
+    while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) {
+      coding.remove_suffix(1);
+    }
+    if (coding.size() == 8 && StartsWithNoCase(coding, "identity")) continue;
+    if (coding.size() == 4 && StartsWithNoCase(coding, "gzip") && !gzip) {
+      gzip = true;
+      continue;
+    }
+    supported = false;
+  }
+  if (!supported) {
     return error(http::status::unsupported_media_type, ErrorCode::kUnsupportedEncoding,
                  "Content-Encoding '" + std::string(encoding) +
                      "' is not supported; send gzip or an uncompressed body",

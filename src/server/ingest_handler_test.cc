@@ -281,6 +281,9 @@ TEST_F(HandlerTest, GzipBodiesAreInflatedWithinTheLimits) {
   EXPECT_EQ(sink_.accepted[0].name, "A");
   EXPECT_EQ(sink_.accepted[1].user_id, "u2");
   EXPECT_EQ(post("/v1/track", R"({"userId":"u","event":"B"})", "identity").result_int(), 200);
+  EXPECT_EQ(
+      post("/v1/track", Gzip(R"({"userId":"u","event":"C"})"), "GZIP , identity").result_int(),
+      200);
 
   // A small body that inflates past the limit is refused as too large, naming the limit.
   res = post("/v1/track",
@@ -302,7 +305,8 @@ TEST_F(HandlerTest, GzipBodiesAreInflatedWithinTheLimits) {
   EXPECT_EQ(Code(res), "unsupported_encoding");
   EXPECT_EQ(Message(res),
             "Content-Encoding 'br' is not supported; send gzip or an uncompressed body");
-  EXPECT_EQ(sink_.accepted.size(), 3u);
+  EXPECT_EQ(post("/v1/batch", batch, "gzip, gzip").result_int(), 415);
+  EXPECT_EQ(sink_.accepted.size(), 4u);
 }
 
 TEST_F(HandlerTest, SinkFailureIs503WithRetryAfter) {
