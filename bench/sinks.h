@@ -25,8 +25,9 @@ class Sink {
  public:
   // Runs `argv` plus --port-file and --max-seconds; null when it does not start listening.
   static std::unique_ptr<Sink> Start(std::vector<std::string> argv) {
-    char dir_template[] = "/tmp/waymark-bench-XXXXXX";
-    if (mkdtemp(dir_template) == nullptr) return nullptr;
+    // mkdtemp replaces the template's last six characters, which must be 'X'.
+    std::string dir_template = "/tmp/waymark-bench-" + std::string(6, 'X');
+    if (mkdtemp(dir_template.data()) == nullptr) return nullptr;
     auto sink = std::unique_ptr<Sink>(new Sink(dir_template));
     argv.insert(argv.end(), {"--port-file", sink->dir_ + "/port", "--max-seconds", "900"});
     std::vector<char*> args;

@@ -34,20 +34,25 @@ constexpr std::string_view kCartEmail = R"(<!DOCTYPE html>
     </td></tr>
     {%- for item in event.items %}
     <tr class="item">
-      <td width="96"><img src="{{ item.image_url }}" width="80" height="80" alt="{{ item.name | escape }}"></td>
+      <td width="96"><img src="{{ item.image_url }}" width="80" height="80"
+        alt="{{ item.name | escape }}"></td>
       <td><strong>{{ item.name }}</strong><br>Qty {{ item.quantity }}</td>
       <td align="right">{{ item.price | money: "€" }}</td>
     </tr>
     {%- endfor %}
-    <tr><td style="padding: 16px;" align="right">Total: <strong>{{ event.total | money: "€" }}</strong></td></tr>
+    <tr><td style="padding: 16px;" align="right">
+      Total: <strong>{{ event.total | money: "€" }}</strong></td></tr>
     <tr><td style="padding: 24px 16px;" align="center">
       {% if profile.tier == "gold" %}<p>As a gold member, shipping is on us.</p>{% endif %}
       <p>Use code <strong>{{ message.promo_code | upcase }}</strong> for 10% off.</p>
-      <a class="cta" href="{{ message.links.cart }}?utm_source=email&amp;utm_campaign={{ journey.id }}">Return to your cart</a>
+      <a class="cta"
+        href="{{ message.links.cart }}?utm_source=email&amp;utm_campaign={{ journey.id }}">Return
+        to your cart</a>
     </td></tr>
     <tr><td style="padding: 16px; font-size: 12px; color: #888888;">
       You receive this email because you signed up at example.com with {{ profile.email }}.
-      <a href="{{ message.links.unsubscribe }}">Unsubscribe</a> at any time. Sent {{ "now" | date: "%B %-d, %Y" }}.
+      <a href="{{ message.links.unsubscribe }}">Unsubscribe</a> at any time.
+      Sent {{ "now" | date: "%B %-d, %Y" }}.
     </td></tr>
   </table>
 </body>
@@ -149,7 +154,8 @@ void RenderLoop(benchmark::State& state, std::string_view text, const Value& var
 // A push or SMS body: one line, a few variables and filters, a condition.
 void BM_RenderShortText(benchmark::State& state) {
   RenderLoop(state,
-             "Hi {{ profile.first_name | capitalize | default: 'there' }}, your {{ event.items.size }} "
+             "Hi {{ profile.first_name | capitalize | default: 'there' }}, your "
+             "{{ event.items.size }} "
              "items ({{ event.total | money: '€' }}) are waiting.{% if profile.tier == 'gold' %} "
              "Free shipping.{% endif %} {{ message.links.cart }}",
              CartVars());

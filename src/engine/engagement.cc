@@ -5,20 +5,14 @@
 #include <charconv>
 
 #include "core/hash.h"
+#include "engine/quote.h"
 #include "engine/shard.h"
 
 namespace waymark {
 
 namespace {
 
-std::string Quoted(std::string_view s) {
-  std::string q;
-  q.reserve(s.size() + 2);
-  q.push_back('\'');
-  q.append(s);
-  q.push_back('\'');
-  return q;
-}
+using engine_internal::Quote;
 
 // A string property, or "" when absent or not a string.
 std::string_view StringProperty(const Event& e, std::string_view name) {
@@ -99,9 +93,9 @@ void Shard::CountEngagement(ProfileState* ps, const Event& e, bool click) {
     ++results_.counters.engagement_unmatched;
     if (ps->traced) {
       TraceLine(ps,
-                "engagement: " + what + " of message " + Quoted(message_id) + " names " +
+                "engagement: " + what + " of message " + Quote(message_id) + " names " +
                     (journey_id.empty() ? std::string("no journey")
-                                        : "no configured journey (" + Quoted(journey_id) + ")") +
+                                        : "no configured journey (" + Quote(journey_id) + ")") +
                     ", not counted");
     }
     return;
@@ -115,8 +109,8 @@ void Shard::CountEngagement(ProfileState* ps, const Event& e, bool click) {
   if (step < 0) {
     ++stats.engagement_unmatched;
     if (ps->traced) {
-      TraceLine(ps, "engagement: " + what + " of message " + Quoted(message_id) + " names step " +
-                        Quoted(step_id) + ", which journey " + std::string(journey_id) +
+      TraceLine(ps, "engagement: " + what + " of message " + Quote(message_id) + " names step " +
+                        Quote(step_id) + ", which journey " + std::string(journey_id) +
                         " does not have; counted as unmatched");
     }
     return;
@@ -136,8 +130,8 @@ void Shard::CountEngagement(ProfileState* ps, const Event& e, bool click) {
     sender->last_click_at = now_;
   }
   if (ps->traced) {
-    TraceLine(ps, "engagement: " + what + " of message " + Quoted(message_id) +
-                      " counts on journey " + std::string(journey_id) + " step " + Quoted(step_id) +
+    TraceLine(ps, "engagement: " + what + " of message " + Quote(message_id) +
+                      " counts on journey " + std::string(journey_id) + " step " + Quote(step_id) +
                       (unique ? " (first " + what + ")" : " (repeat)") +
                       (sender == nullptr ? std::string()
                        : click           ? "; instance " + HexId(sender->id) + " notes the click"
@@ -171,7 +165,7 @@ Instance* Shard::FindSender(ProfileState* ps, std::string_view journey_id, std::
 
 int Shard::Attribute(const Instance& inst, Time at, std::string* why) {
   const JourneyDef& j = *inst.journey;
-  auto step_name = [&](int step) { return Quoted(j.steps[step].id); };
+  auto step_name = [&](int step) { return Quote(j.steps[step].id); };
   std::string click;
   if (inst.last_click_step != kEnd) {
     if (at - inst.last_click_at <= j.ClickWindow()) {

@@ -7,6 +7,7 @@
 
 #include "core/hash.h"
 #include "core/local_time.h"
+#include "engine/quote.h"
 
 // Trace lines are built only for traced profiles: the text expressions are not evaluated otherwise.
 #define WM_TRACE(ps, text)                 \
@@ -36,15 +37,7 @@ uint64_t Bucket(std::string_view profile_key, const JourneyDef& j, const StepDef
   return n == 0 ? 0 : h % n;
 }
 
-std::string Quote(std::string_view s) {
-  // Built by appends: GCC 12 at -O2 warns falsely (-Wrestrict) on "'" + std::string(s).
-  std::string q;
-  q.reserve(s.size() + 2);
-  q.push_back('\'');
-  q.append(s);
-  q.push_back('\'');
-  return q;
-}
+using engine_internal::Quote;
 
 }  // namespace
 

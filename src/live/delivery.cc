@@ -447,6 +447,18 @@ DeliveryResult Delivery::PutInbox(const Value& msg, const store::OutboxEntry& en
   return DeliveryResult::Delivered("in the inbox");
 }
 
+// Whether a part of the message holds the `{{ message.unsubscribe_url }}` placeholder.
+bool HasUnsubscribePlaceholder(const Value& msg) {
+  for (const char* part : {"html", "text", "body"}) {
+    const Value* v = msg.Find(part);
+    if (v != nullptr && v->is_string() &&
+        v->as_string().find(kUnsubscribeUrlPlaceholder) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // Replaces every `{{ message.unsubscribe_url }}` placeholder in the message's parts with `url`.
 void PutUnsubscribeUrl(Value* msg, const std::string& url) {
   for (const char* part : {"html", "text", "body"}) {
@@ -472,16 +484,17 @@ Value Delivery::Track(Value msg, const store::OutboxEntry& entry) const {
   ChannelKind kind = KindOf(channel);
   if (!options_.keyring || kind == ChannelKind::kWebhook) {
     // No keys, no unsubscribe endpoint: the link has nowhere to go.
-    PutUnsubscribeUrl(&msg, "");
+    if (HasUnsubscribePlaceholder(msg)) PutUnsubscribeUrl(&msg, "");
     return msg;
   }
   const Value* anonymous = msg.Find("anonymous");
   std::string profile =
       server::LinkProfileId(StringField(msg, "profile"),
                             anonymous != nullptr && anonymous->is_bool() && anonymous->as_bool());
-  {
-    // Unsubscribe links outlive ordinary ones: people act on old mail. Made before the links
-    // are tracked, so a body's unsubscribe link goes through /c/ (a click) to /u/.
+  // The unsubscribe link: for the email's List-Unsubscribe header and for a body's placeholder
+  // (which link tracking then leaves alone, see untracked_prefixes below).
+  if (kind == ChannelKind::kEmail || HasUnsubscribePlaceholder(msg)) {
+    // Unsubscribe links outlive ordinary ones: people act on old mail.
     tracking::LinkToken t;
     t.kind = tracking::LinkKind::kUnsubscribe;
     t.message_id = entry.id;

@@ -259,7 +259,9 @@ std::string Dump(const ProfileState& ps, const Config& config) {
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/waymark-store-XXXXXX";
+  // mkdtemp replaces the template's last six characters, which must be 'X'.
+  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/waymark-store-" +
+                     std::string(6, 'X');
   if (mkdtemp(tmpl.data()) == nullptr) std::abort();
   path_ = tmpl;
 }

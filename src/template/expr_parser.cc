@@ -124,7 +124,8 @@ int HexValue(char c) {
   return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
 }
 
-// liquidjs's escapes: \b \f \n \r \t \v, \uXXXX, octal \NNN, and \c for any other c.
+// liquidjs's escapes: \b \f \n \r \t \v, \u and four hex digits, octal \NNN, and \c for
+// any other c.
 void Unescape(std::string_view s, std::string* out) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] != '\\' || i + 1 >= s.size()) {

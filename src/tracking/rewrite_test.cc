@@ -36,7 +36,8 @@ constexpr std::string_view kEmail = R"(<!DOCTYPE html>
 </head>
 <BODY style="margin:0">
 <!--[if mso]><v:roundrect href="https://outlook.example/"><![endif]-->
-<p>Hi Ana, you left <a href="https://shop.example/cart?id=12&amp;src=mail&#38;x=1" class="btn">your cart</a>.</p>
+<p>Hi Ana, you left <a href="https://shop.example/cart?id=12&amp;src=mail&#38;x=1"
+class="btn">your cart</a>.</p>
 <p><A HREF='HTTPS://shop.example/p/boots?size=38&amp;color=brun%C3%A9' target=_blank>Boots</A>
 <a href=https://shop.example/sale>Sale</a>
 <a class="x"
